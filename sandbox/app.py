@@ -1,0 +1,37 @@
+"""The Flask application factory: settings, the store, blueprints, error handlers. No routes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, redirect
+
+from sandbox.clock import Clock, SystemClock
+from sandbox.config_file import apply_config_file
+from sandbox.settings import Settings, load_settings
+from sandbox.store import Store
+from sandbox.web.api import api
+from sandbox.web.context import SandboxContext
+from sandbox.web.errors import register_error_handlers
+
+
+def create_app(
+    config: Mapping[str, Any] | Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    store: Store | None = None,
+) -> Flask:
+    settings = config if isinstance(config, Settings) else load_settings(config)
+    app = Flask("sandbox", static_folder=None)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    context = SandboxContext(
+        store=store or Store(settings.db), clock=clock or SystemClock(), settings=settings
+    )
+    app.extensions["sandbox"] = context
+    apply_config_file(context.store, settings.config)
+
+    app.register_blueprint(api)
+    app.add_url_rule("/", "root", lambda: redirect("/ui/"))
+    register_error_handlers(app)
+    return app

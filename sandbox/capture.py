@@ -1,0 +1,158 @@
+"""A request becomes a capture record: raw parts kept, a field view parsed, keys extracted.
+
+Pure: data in, data out. The receiver hands over what the server delivered; the store writes
+what this returns.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from sandbox.postback_keys import extract_keys
+
+CHANNEL_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
+DEFAULT_CHANNEL = "default"
+MAX_JSON_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class InboundRequest:
+    """What the server delivered, before any interpretation."""
+
+    method: str
+    path: str
+    query_string: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    remote_addr: str | None
+    received_at: str
+    body_size: int  # the full size; larger than len(body) when the body was refused
+    channel: str = DEFAULT_CHANNEL
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lowered), None)
+
+
+@dataclass
+class CaptureRecord:
+    """One row of the captures table, before it has an id."""
+
+    channel: str
+    method: str
+    path: str
+    query_string: str
+    query: dict[str, list[str]]
+    headers: list[tuple[str, str]]
+    body: bytes
+    received_at: str
+    body_size: int
+    remote_addr: str | None
+    content_type: str | None
+    content_encoding: str | None = None
+    decoded_body: bytes | None = None
+    form: dict[str, list[str]] | None = None
+    json_text: str | None = None
+    body_note: str | None = None
+    refused: str | None = None
+    keys: dict[str, str | None] = field(default_factory=dict)
+
+
+def parse_query(query_string: str) -> dict[str, list[str]]:
+    return parse_qs(query_string, keep_blank_values=True) if query_string else {}
+
+
+def _decode_content(body: bytes, encoding: str, limit: int) -> tuple[bytes | None, str | None]:
+    """Undo gzip/deflate, refusing to expand past ``limit`` bytes (a zip bomb is not expanded)."""
+    wbits = {"gzip": 31, "x-gzip": 31, "deflate": 15}.get(encoding)
+    if wbits is None:
+        return None, f"content-encoding {encoding!r} is not decoded"
+    for bits in (wbits, -15) if encoding == "deflate" else (wbits,):  # raw deflate too
+        try:
+            inflater = zlib.decompressobj(bits)
+            out = inflater.decompress(body, limit + 1)
+        except zlib.error:
+            continue
+        if len(out) > limit or inflater.unconsumed_tail:
+            return None, f"decoded body exceeds the limit of {limit} bytes; kept compressed"
+        return out, None
+    return None, f"body is not valid {encoding} data"
+
+
+def _depth(value: Any, limit: int) -> int:
+    stack = [(value, 1)]
+    deepest = 0
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > limit:
+            return deepest
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return deepest
+
+
+def _parse_json(text: str) -> tuple[Any, str | None, str | None]:
+    """(value, canonical json text, note) for a body that claims or looks like JSON."""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        return None, None, f"invalid JSON: {exc}"
+    except RecursionError:
+        return None, None, f"invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels"
+    if _depth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        return None, None, f"JSON nested deeper than {MAX_JSON_DEPTH} levels; kept raw only"
+    return value, json.dumps(value, ensure_ascii=False, separators=(",", ":")), None
+
+
+def _looks_like_json(content_type: str, text: str) -> bool:
+    if "json" in content_type:
+        return True
+    stripped = text.lstrip()
+    return not content_type and stripped[:1] in ("{", "[")
+
+
+def build_record(
+    request: InboundRequest, *, decoded_limit: int, refused: str | None = None
+) -> CaptureRecord:
+    """Interpret a request: parse query, form and JSON views, extract the postback keys."""
+    content_type = request.header("Content-Type")
+    content_encoding = (request.header("Content-Encoding") or "").strip().lower() or None
+    record = CaptureRecord(
+        channel=request.channel,
+        method=request.method,
+        path=request.path,
+        query_string=request.query_string,
+        query=parse_query(request.query_string),
+        headers=request.headers,
+        body=request.body,
+        received_at=request.received_at,
+        body_size=request.body_size,
+        remote_addr=request.remote_addr,
+        content_type=content_type,
+        content_encoding=content_encoding,
+        refused=refused,
+    )
+    payload = request.body
+    if refused is None and content_encoding and content_encoding != "identity" and payload:
+        decoded, record.body_note = _decode_content(payload, content_encoding, decoded_limit)
+        record.decoded_body = decoded
+        payload = decoded if decoded is not None else b""
+    json_value: Any = None
+    if payload and refused is None:
+        text = payload.decode("utf-8", "replace")
+        mime = (content_type or "").split(";")[0].strip().lower()
+        if mime == "application/x-www-form-urlencoded":
+            record.form = parse_qs(text, keep_blank_values=True)
+        elif _looks_like_json(mime, text):
+            json_value, record.json_text, note = _parse_json(text)
+            record.body_note = record.body_note or note
+    record.keys = extract_keys(record.query, record.form, json_value)
+    return record

@@ -1,0 +1,76 @@
+"""The postback keys pulled out of every capture into indexed columns, and where they come from.
+
+Precedence: the aliases of a key are tried in table order (the most specific name first); for
+each alias the sources are tried in order query string, form body, top-level JSON body. The first
+non-empty value wins and is stored as text, exactly as sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+KEY_ALIASES: dict[str, tuple[str, ...]] = {
+    "click_id": (
+        "click_id", "clickid", "clickId", "click-id", "ClickID",
+        "transaction_id",  # TUNE / HasOffers
+        "cid",  # Voluum
+        "subid",  # Keitaro
+        "r",  # CAKE request id
+        "sub1",  # Everflow
+        "af_sub1",  # AppsFlyer sub-parameter echo
+    ),
+    "event_name": (
+        "event_name", "event", "eventName", "af_event", "event_type", "evtname", "et",
+    ),
+    "transaction_id": (
+        "transaction_id", "transactionId", "transaction-id", "txid", "tid",
+        "order_id", "af_order_id", "postback-identifier",
+    ),
+    "device_id": (
+        "idfa", "gps_adid", "advertising_id", "advertiserId", "aaid", "gaid", "adid",
+        "idfv", "android_id", "oaid", "device_id",
+    ),
+    "revenue": (
+        "revenue", "revenue_usd", "af_revenue", "amount", "sale_amount", "payout", "sum",
+        "monetary", "value",
+    ),
+    "currency": ("currency", "af_currency", "eventCurrency", "currency_code", "cur"),
+}
+
+KEY_NAMES: tuple[str, ...] = tuple(KEY_ALIASES)
+
+
+def _first(source: Mapping[str, Any] | None, name: str) -> str | None:
+    if not source or name not in source:
+        return None
+    value = source[name]
+    if isinstance(value, list):
+        value = next((v for v in value if v not in (None, "")), None)
+    if value is None or isinstance(value, dict | list):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) or None
+
+
+def extract_keys(
+    query: Mapping[str, list[str]],
+    form: Mapping[str, list[str]] | None,
+    json_body: Any,
+) -> dict[str, str | None]:
+    """The postback keys of one request, each the first non-empty alias value or None."""
+    json_object = json_body if isinstance(json_body, dict) else None
+    sources = (query, form, json_object)
+    keys: dict[str, str | None] = {}
+    for key, aliases in KEY_ALIASES.items():
+        keys[key] = next(
+            (
+                value
+                for alias in aliases
+                for source in sources
+                if (value := _first(source, alias)) is not None
+            ),
+            None,
+        )
+    return keys

@@ -1,0 +1,92 @@
+"""Running the sandbox on granian, a production server: checks first, then serve until stopped.
+
+Why granian: its Rust HTTP layer answers the lean capture path several times faster than
+Python servers (see bench/), and its WSGI workers run the app on a pool of blocking threads,
+so long-lived requests (assertion long-polls, live inspector streams) do not starve captures.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sandbox.config_file import apply_config_file
+from sandbox.errors import ConfigError
+from sandbox.settings import Settings
+from sandbox.store import Store
+
+# Threads per worker that may run app code at once: enough for 50+ held long-polls and streams
+# with captures still flowing; idle ones are reaped after 30 s.
+BLOCKING_THREADS = 128
+
+
+@dataclass(frozen=True)
+class Bound:
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+def reserve_port(host: str, port: int) -> Bound:
+    """Check that the address is free (port 0: pick a free one) before starting workers."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(f"port {port} on {host} is already in use; "
+                                  "choose another with --port (0 picks a free one)") from None
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        return Bound(host, probe.getsockname()[1])
+
+
+def prepare(settings: Settings) -> Store:
+    """Everything that can fail with a clear message, done before the server starts."""
+    store = Store(settings.db)
+    probe = store.connection()
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+    except Exception as exc:
+        raise ConfigError(f"database {settings.db} is not writable: {exc}") from None
+    apply_config_file(store, settings.config)
+    return store
+
+
+def serve(settings: Settings, announce: Callable[[Bound], None]) -> None:
+    """Serve until interrupted. ``announce`` is called once the workers are starting."""
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    store = prepare(settings)
+    store.close()
+    bound = reserve_port(settings.host, settings.port)
+    os.environ.update(Settings(**{**settings.__dict__, "port": bound.port}).to_env())
+    server = Server(
+        "sandbox.web.entry:from_environment",
+        address=bound.host,
+        port=bound.port,
+        interface=Interfaces.WSGI,
+        workers=settings.workers,
+        blocking_threads=BLOCKING_THREADS,
+        factory=True,
+        # granian logs to stdout by default; stdout's first line is ours (the bound URL).
+        # Its warning about many blocking threads is expected: they wait, they do not spin.
+        log_level=LogLevels.error,
+        log_dictconfig={"handlers": {
+            name: {"formatter": fmt, "class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
+            for name, fmt in (("console", "generic"), ("access", "access"))
+        }},
+        respawn_failed_workers=True,
+    )
+    server.on_startup(lambda: announce(bound))
+    server.serve()

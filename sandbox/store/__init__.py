@@ -1,0 +1,68 @@
+"""The only code that speaks SQL. ``Store`` owns one SQLite file and hands out repositories.
+
+One connection per thread (SQLite connections are not shared across threads); WAL mode so
+readers never block the writer and several worker processes can write safely. With
+``synchronous=NORMAL`` a committed transaction survives the process being killed (only a power
+cut can lose the newest commits), which is the durability a local sandbox promises.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+from sandbox.errors import ConfigError
+from sandbox.store.captures import CaptureRepository
+from sandbox.store.channels import ChannelRepository
+from sandbox.store.schema import MIGRATIONS, migrate
+
+__all__ = ["Store", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+BUSY_TIMEOUT_MS = 30_000
+
+
+class Store:
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        try:
+            conn = self.connection()
+            conn.execute("PRAGMA journal_mode=WAL")
+            migrate(conn)
+        except sqlite3.Error as exc:
+            raise ConfigError(f"cannot open database {self.path}: {exc}") from None
+        self.captures = CaptureRepository(self)
+        self.channels = ChannelRepository(self)
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            if self.path != ":memory:":
+                parent = Path(self.path).resolve().parent
+                if not parent.is_dir():
+                    raise ConfigError(f"cannot open database {self.path}: no folder {parent}")
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=30
+            )
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.row_factory = sqlite3.Row
+            self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._all_lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    def integrity_check(self) -> str:
+        return str(self.connection().execute("PRAGMA integrity_check").fetchone()[0])

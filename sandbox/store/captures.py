@@ -1,0 +1,178 @@
+"""Captures: the hot insert path and the indexed look-ups behind the API."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sandbox.capture import CaptureRecord
+from sandbox.channels import Answer
+from sandbox.postback_keys import KEY_NAMES
+
+if TYPE_CHECKING:
+    from sandbox.store import Store
+
+_COLUMNS = (
+    "channel", "method", "path", "query_string", "query_json", "headers_json", "body",
+    "decoded_body", "form_json", "json_body", "body_note", "content_type", "content_encoding",
+    "remote_addr", "received_at", "body_size", "refused", "response_status",
+    "response_headers_json", "response_body", *KEY_NAMES,
+)
+_INSERT = (
+    f"INSERT INTO captures ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
+)
+_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _row_values(record: CaptureRecord, answer: Answer) -> tuple[Any, ...]:
+    keys = record.keys
+    return (
+        record.channel, record.method, record.path, record.query_string,
+        _DUMPS(record.query), _DUMPS(record.headers), record.body, record.decoded_body,
+        None if record.form is None else _DUMPS(record.form), record.json_text,
+        record.body_note, record.content_type, record.content_encoding, record.remote_addr,
+        record.received_at, record.body_size, record.refused, answer.status,
+        _DUMPS(answer.headers) if answer.headers else None, answer.body,
+        *(keys.get(name) for name in KEY_NAMES),
+    )
+
+
+@dataclass
+class CaptureFilter:
+    """The indexed filters of a capture listing; field conditions are applied by the caller."""
+
+    channel: str | None = None
+    method: str | None = None
+    since: str | None = None
+    since_id: int | None = None
+    text: str | None = None
+    keys: dict[str, str] = field(default_factory=dict)
+    extra_sql: list[str] = field(default_factory=list)  # pushed-down conditions, parameterised
+    extra_params: list[Any] = field(default_factory=list)
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.channel is not None:
+            clauses.append("channel = ?")
+            params.append(self.channel)
+        if self.method is not None:
+            clauses.append("method = ?")
+            params.append(self.method.upper())
+        if self.since is not None:
+            clauses.append("received_at >= ?")
+            params.append(self.since)
+        if self.since_id is not None:
+            clauses.append("id > ?")
+            params.append(self.since_id)
+        for key, value in self.keys.items():
+            if key not in KEY_NAMES:  # never interpolate a name that is not a known column
+                raise ValueError(f"unknown key column {key!r}")
+            clauses.append(f"{key} = ?")
+            params.append(value)
+        if self.text:
+            clauses.append(
+                "instr(path || ' ' || query_string || ' ' || headers_json || ' ' || "
+                "CAST(coalesce(decoded_body, body) AS TEXT), ?) > 0"
+            )
+            params.append(self.text)
+        clauses.extend(self.extra_sql)
+        params.extend(self.extra_params)
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+class CaptureRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def insert(self, record: CaptureRecord, answer: Answer) -> int:
+        """Write one capture and commit; answer its id."""
+        cursor = self._store.connection().execute(_INSERT, _row_values(record, answer))
+        return int(cursor.lastrowid or 0)
+
+    def insert_numbered(
+        self, record: CaptureRecord, decide: Callable[[int], Answer]
+    ) -> tuple[int, Answer]:
+        """Count the request on its channel and write it in one transaction.
+
+        The per-channel number drives fail-first-N and seeded failures, so it must be shared
+        by every worker process: it lives in the channels row.
+        """
+        conn = self._store.connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute(
+                "UPDATE channels SET requests = requests + 1 WHERE name = ? RETURNING requests",
+                (record.channel,),
+            ).fetchone()
+            answer = decide(int(row[0]) if row else 1)
+            cursor = conn.execute(_INSERT, _row_values(record, answer))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return int(cursor.lastrowid or 0), answer
+
+    def get(self, capture_id: int) -> sqlite3.Row | None:
+        return (
+            self._store.connection()
+            .execute("SELECT * FROM captures WHERE id = ?", (capture_id,))
+            .fetchone()
+        )
+
+    def page(
+        self, filters: CaptureFilter, *, limit: int, before_id: int | None = None,
+        after_id: int | None = None, newest_first: bool = True,
+    ) -> list[sqlite3.Row]:
+        where, params = filters.where()
+        bounds = []
+        if before_id is not None:
+            bounds.append("id < ?")
+            params.append(before_id)
+        if after_id is not None:
+            bounds.append("id > ?")
+            params.append(after_id)
+        if bounds:
+            where = (where + " AND " if where else " WHERE ") + " AND ".join(bounds)
+        order = "DESC" if newest_first else "ASC"
+        sql = f"SELECT * FROM captures{where} ORDER BY id {order} LIMIT ?"
+        return self._store.connection().execute(sql, [*params, limit]).fetchall()
+
+    def iterate(self, filters: CaptureFilter, *, batch: int = 1000) -> Iterator[sqlite3.Row]:
+        """Every matching capture, oldest first, in batches (for exports)."""
+        after = 0
+        while True:
+            rows = self.page(filters, limit=batch, after_id=after, newest_first=False)
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = int(rows[-1]["id"])
+
+    def count(self, filters: CaptureFilter | None = None) -> int:
+        where, params = (filters or CaptureFilter()).where()
+        row = self._store.connection().execute(f"SELECT count(*) FROM captures{where}", params)
+        return int(row.fetchone()[0])
+
+    def count_channel(self, channel: str) -> int:
+        return self.count(CaptureFilter(channel=channel))
+
+    def last_id(self) -> int:
+        row = self._store.connection().execute("SELECT max(id) FROM captures").fetchone()
+        return int(row[0] or 0)
+
+    def delete(self, channel: str | None = None) -> int:
+        conn = self._store.connection()
+        if channel is None:
+            return conn.execute("DELETE FROM captures").rowcount
+        return conn.execute("DELETE FROM captures WHERE channel = ?", (channel,)).rowcount
+
+    def channel_counts(self) -> list[tuple[str, int, int]]:
+        """(channel, captures, newest id) for every channel that has captures."""
+        rows = self._store.connection().execute(
+            "SELECT channel, count(*), max(id) FROM captures GROUP BY channel ORDER BY channel"
+        )
+        return [(str(r[0]), int(r[1]), int(r[2])) for r in rows]

@@ -1,0 +1,1 @@
+"""The HTTP faces: the lean capture entry point and the Flask blueprints."""

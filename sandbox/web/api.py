@@ -1,0 +1,135 @@
+"""The JSON API under /api/: postbacks, channels, health. Thin: parse, call the core, answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, jsonify, request
+
+from sandbox import __version__
+from sandbox.capture import CHANNEL_PATTERN
+from sandbox.capture_view import capture_view
+from sandbox.channels import parse_answer
+from sandbox.errors import NotFound, SandboxError
+from sandbox.postback_query import export, page, parse_query
+from sandbox.web.context import sandbox
+
+api = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _channel_name(name: str) -> str:
+    if not CHANNEL_PATTERN.fullmatch(name):
+        raise SandboxError(
+            f"channel name {name!r} is not valid: expected 1-64 of A-Z a-z 0-9 . _ -",
+            code="bad_channel", field="channel",
+        )
+    return name
+
+
+@api.get("/health")
+def health() -> Response:
+    store = sandbox().store
+    return jsonify({"status": "ok", "version": __version__, "postbacks": store.captures.count()})
+
+
+@api.get("/postbacks")
+def list_postbacks() -> Response:
+    query = parse_query(request.args, where=request.args.getlist("where"))
+    return jsonify(page(sandbox().store, query))
+
+
+@api.delete("/postbacks")
+def delete_postbacks() -> Response:
+    channel = request.args.get("channel")
+    deleted = sandbox().store.captures.delete(_channel_name(channel) if channel else None)
+    return jsonify({"deleted": deleted})
+
+
+@api.get("/postbacks/<int:capture_id>")
+def get_postback(capture_id: int) -> Response:
+    row = sandbox().store.captures.get(capture_id)
+    if row is None:
+        raise NotFound(f"no postback with id {capture_id}", field="id")
+    return jsonify(capture_view(row))
+
+
+@api.get("/postbacks/<int:capture_id>/body")
+def get_postback_body(capture_id: int) -> Response:
+    row = sandbox().store.captures.get(capture_id)
+    if row is None:
+        raise NotFound(f"no postback with id {capture_id}", field="id")
+    return Response(
+        bytes(row["body"]),
+        content_type=row["content_type"] or "application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="postback-{capture_id}.body"'},
+    )
+
+
+@api.get("/export")
+def export_postbacks() -> Response:
+    query = parse_query(request.args)
+    store = sandbox().store
+
+    def lines() -> Iterator[str]:
+        for view in export(store, query.filters):
+            yield json.dumps(view, ensure_ascii=False) + "\n"
+
+    return Response(lines(), content_type="application/x-ndjson")
+
+
+@api.get("/channels")
+def list_channels() -> Response:
+    store = sandbox().store
+    counts = {name: (count, newest) for name, count, newest in store.captures.channel_counts()}
+    names = sorted(set(counts) | set(store.channels.configured()))
+    channels = [
+        {
+            "channel": name,
+            "postbacks": counts.get(name, (0, 0))[0],
+            "last_id": counts.get(name, (0, None))[1],
+            "configured": store.channels.get(name) is not None,
+        }
+        for name in names
+    ]
+    return jsonify({"channels": channels})
+
+
+def _channel_body(name: str) -> dict:
+    stored = sandbox().store.channels.get(name)
+    answer = parse_answer(stored["answer"] if stored else {})
+    return {
+        "channel": name,
+        "configured": stored is not None,
+        "answer": answer.to_dict(),
+        "requests": stored["requests"] if stored else 0,
+        "postbacks": sandbox().store.captures.count_channel(name),
+    }
+
+
+@api.get("/channels/<name>")
+def get_channel(name: str) -> Response:
+    return jsonify(_channel_body(_channel_name(name)))
+
+
+@api.put("/channels/<name>")
+def put_channel(name: str) -> Response:
+    _channel_name(name)
+    document = request.get_json(silent=True)
+    if not isinstance(document, dict):
+        raise SandboxError(
+            'expected a JSON object such as {"answer": {"status": 500, "fail_first": 2}}',
+            code="bad_json", field="body",
+        )
+    raw_answer = document.get("answer", {})
+    parse_answer(raw_answer)  # validate before storing
+    sandbox().store.channels.put(name, raw_answer)
+    return jsonify(_channel_body(name))
+
+
+@api.delete("/channels/<name>")
+def delete_channel(name: str) -> Response:
+    removed = sandbox().store.channels.delete(_channel_name(name))
+    if not removed:
+        raise NotFound(f"channel {name!r} has no configuration", field="channel")
+    return jsonify(_channel_body(name))

@@ -1,0 +1,72 @@
+"""The one WSGI entry point: sandbox routes go to Flask, every other path is a capture.
+
+Reserved prefixes (the sandbox's own routes): /api/, /ui/, /static/, /c/, /mmp/, and / itself.
+Everything else, /pb/<channel>/... included, goes to the lean receiver.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask
+
+from sandbox.app import create_app
+from sandbox.settings import Settings, load_settings
+from sandbox.web.context import SandboxContext
+from sandbox.web.receiver import Receiver, ReceiverLimits
+
+RESERVED_PREFIXES = ("/api", "/ui", "/static", "/c", "/mmp")
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def is_reserved(path: str) -> bool:
+    if path in ("", "/"):
+        return True
+    return any(path == p or path.startswith(p + "/") for p in RESERVED_PREFIXES)
+
+
+class SandboxWSGI:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        context: SandboxContext = app.extensions["sandbox"]
+        limits = ReceiverLimits(
+            max_body=context.settings.max_body, max_decoded=context.settings.max_decoded_body
+        )
+        self.receiver = Receiver(context.store, context.clock, limits)
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        if is_reserved(environ.get("PATH_INFO", "")):
+            return self.app.wsgi_app(environ, start_response)
+        return self.receiver(environ, start_response)
+
+
+def build(settings: Settings, **app_options: Any) -> SandboxWSGI:
+    return SandboxWSGI(create_app(settings, **app_options))
+
+
+def _scrub_cgi_variables() -> None:
+    # granian builds each WSGI environ on top of os.environ: a variable such as HTTP_PROXY on
+    # the machine would otherwise show up as a request header in every capture.
+    for name in list(os.environ):
+        if name.startswith("HTTP_") or name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            del os.environ[name]
+
+
+def from_environment() -> SandboxWSGI:
+    """The worker-process factory: settings come from SANDBOX_* variables set by ``serve``.
+
+    The server process has already applied the config file once; workers do not re-apply it
+    (that would restart channel counters each time a worker starts).
+    """
+    _scrub_cgi_variables()
+    settings = dataclasses.replace(load_settings(), config=None)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return build(settings)

@@ -1,0 +1,45 @@
+"""One JSON error shape for every error the app answers, built here and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from sandbox.errors import SandboxError
+
+log = logging.getLogger("sandbox.web")
+
+
+def error_response(error: SandboxError) -> Response:
+    response = jsonify(error.to_dict())
+    response.status_code = error.status
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(SandboxError)
+    def domain_error(error: SandboxError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        code = (error.name or "error").lower().replace(" ", "_")
+        message = error.description or error.name
+        response = error_response(SandboxError(message, code=code, status=status))
+        if status == 405 and error.get_headers():
+            allow = dict(error.get_headers()).get("Allow")
+            if allow:
+                response.headers["Allow"] = allow
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("unexpected error")
+        return error_response(
+            SandboxError(
+                f"internal error: {type(error).__name__}", code="internal_error", status=500
+            )
+        )

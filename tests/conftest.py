@@ -1,0 +1,66 @@
+"""Shared fixtures: a live server on a free loopback port, an app and client on a temp DB."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, settings
+from werkzeug.test import Client
+
+from sandbox.clock import FakeClock
+from sandbox.settings import load_settings
+from sandbox.store import Store
+from sandbox.testing import RunningServer, start_server
+from sandbox.web.entry import SandboxWSGI, build
+
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=30, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "sandbox.db"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    store = Store(db_path)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def wsgi(store: Store, clock: FakeClock, db_path: Path) -> SandboxWSGI:
+    """The whole sandbox (receiver + Flask app) in process, on a fake clock."""
+    return build(load_settings({"db": str(db_path)}, environ={}), clock=clock, store=store)
+
+
+@pytest.fixture
+def client(wsgi: SandboxWSGI) -> Client:
+    return Client(wsgi)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """One real server (granian, 2 workers) for the session; tests clear what they use."""
+    server = start_server(tmp_path_factory.mktemp("live") / "live.db")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server(live_server: RunningServer) -> Iterator[RunningServer]:
+    httpx.delete(f"{live_server.url}/api/postbacks")
+    yield live_server
