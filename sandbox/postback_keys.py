@@ -54,6 +54,13 @@ def _first(source: Mapping[str, Any] | None, name: str) -> str | None:
     return str(value) or None
 
 
+# alias -> [(key, rank)], so a request is scanned once for the names it carries.
+_ALIAS_INDEX: dict[str, list[tuple[str, int]]] = {}
+for _key, _aliases in KEY_ALIASES.items():
+    for _rank, _alias in enumerate(_aliases):
+        _ALIAS_INDEX.setdefault(_alias, []).append((_key, _rank))
+
+
 def extract_keys(
     query: Mapping[str, list[str]],
     form: Mapping[str, list[str]] | None,
@@ -61,16 +68,15 @@ def extract_keys(
 ) -> dict[str, str | None]:
     """The postback keys of one request, each the first non-empty alias value or None."""
     json_object = json_body if isinstance(json_body, dict) else None
-    sources = (query, form, json_object)
-    keys: dict[str, str | None] = {}
-    for key, aliases in KEY_ALIASES.items():
-        keys[key] = next(
-            (
-                value
-                for alias in aliases
-                for source in sources
-                if (value := _first(source, alias)) is not None
-            ),
-            None,
-        )
-    return keys
+    best: dict[str, tuple[int, int, str]] = {}  # key -> (alias rank, source rank, value)
+    for source_rank, source in enumerate((query, form, json_object)):
+        if not source:
+            continue
+        for name in source:
+            for key, rank in _ALIAS_INDEX.get(name, ()):
+                if key in best and best[key][:2] <= (rank, source_rank):
+                    continue
+                value = _first(source, name)
+                if value is not None:
+                    best[key] = (rank, source_rank, value)
+    return {key: best[key][2] if key in best else None for key in KEY_ALIASES}

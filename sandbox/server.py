@@ -77,7 +77,7 @@ def serve(settings: Settings, announce: Callable[[Bound], None]) -> None:
         port=bound.port,
         interface=Interfaces.WSGI,
         workers=settings.workers,
-        blocking_threads=BLOCKING_THREADS,
+        blocking_threads=int(os.environ.get("SANDBOX_THREADS", BLOCKING_THREADS)),
         factory=True,
         # granian logs to stdout by default; stdout's first line is ours (the bound URL).
         # Its warning about many blocking threads is expected: they wait, they do not spin.

@@ -24,9 +24,9 @@ class RunningServer:
     log: Path
 
     def stop(self, sig: int = signal.SIGINT, timeout: float = 15) -> int:
-        """Stop the whole server (its workers too); answer the exit code."""
+        """Stop the server as Ctrl-C would (it stops its workers); answer the exit code."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, sig)
+            self.process.send_signal(sig)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -38,7 +38,9 @@ class RunningServer:
 
     def kill(self) -> None:
         """SIGKILL the server and every worker at once, as a crash would."""
-        self.stop(signal.SIGKILL)
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.stop()
 
 
 def start_server(

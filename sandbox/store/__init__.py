@@ -16,6 +16,7 @@ from sandbox.errors import ConfigError
 from sandbox.store.captures import CaptureRepository
 from sandbox.store.channels import ChannelRepository
 from sandbox.store.schema import MIGRATIONS, migrate
+from sandbox.store.writer import GroupWriter
 
 __all__ = ["Store", "SCHEMA_VERSION"]
 
@@ -35,6 +36,8 @@ class Store:
             migrate(conn)
         except sqlite3.Error as exc:
             raise ConfigError(f"cannot open database {self.path}: {exc}") from None
+        lock = None if self.path == ":memory:" else f"{self.path}.lock"
+        self.writer = GroupWriter(self.connection, lock)
         self.captures = CaptureRepository(self)
         self.channels = ChannelRepository(self)
 
@@ -58,6 +61,7 @@ class Store:
         return conn
 
     def close(self) -> None:
+        self.writer.close()
         with self._all_lock:
             for conn in self._all:
                 conn.close()

@@ -90,32 +90,34 @@ class CaptureRepository:
         self._store = store
 
     def insert(self, record: CaptureRecord, answer: Answer) -> int:
-        """Write one capture and commit; answer its id."""
-        cursor = self._store.connection().execute(_INSERT, _row_values(record, answer))
-        return int(cursor.lastrowid or 0)
+        """Write one capture; answer its id once the group commit holding it is durable."""
+        values = _row_values(record, answer)
+
+        def write(conn: sqlite3.Connection) -> int:
+            return int(conn.execute(_INSERT, values).lastrowid or 0)
+
+        return int(self._store.writer.run(write))
 
     def insert_numbered(
         self, record: CaptureRecord, decide: Callable[[int], Answer]
     ) -> tuple[int, Answer]:
-        """Count the request on its channel and write it in one transaction.
+        """Count the request on its channel and write it in the same transaction.
 
         The per-channel number drives fail-first-N and seeded failures, so it must be shared
         by every worker process: it lives in the channels row.
         """
-        conn = self._store.connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+
+        def write(conn: sqlite3.Connection) -> tuple[int, Answer]:
             row = conn.execute(
                 "UPDATE channels SET requests = requests + 1 WHERE name = ? RETURNING requests",
                 (record.channel,),
             ).fetchone()
             answer = decide(int(row[0]) if row else 1)
             cursor = conn.execute(_INSERT, _row_values(record, answer))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return int(cursor.lastrowid or 0), answer
+            return int(cursor.lastrowid or 0), answer
+
+        result: tuple[int, Answer] = self._store.writer.run(write)
+        return result
 
     def get(self, capture_id: int) -> sqlite3.Row | None:
         return (

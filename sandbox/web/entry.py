@@ -41,7 +41,12 @@ class SandboxWSGI:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        if is_reserved(environ.get("PATH_INFO", "")):
+        path = environ.get("PATH_INFO", "")
+        if path == "/api/ping":  # liveness without the app or the database
+            start_response("200 OK", [("Content-Type", "application/json"),
+                                      ("Content-Length", "11")])
+            return [b'{"ok":true}']
+        if is_reserved(path):
             return self.app.wsgi_app(environ, start_response)
         return self.receiver(environ, start_response)
 

@@ -1,0 +1,128 @@
+"""Capture throughput: wrk against a real server, GET and POST postbacks, plus the ceiling.
+
+Starts `postback-sandbox serve` (granian, default workers) on a fresh database, then runs wrk
+(Debian's package) with 50 connections: the no-op /api/ping route first (the same server's
+ceiling), then GET and POST postbacks. Each is the median of 3 runs. After each postback run it
+compares what wrk saw acknowledged (2xx) with what the database holds.
+
+Rerun: python bench/bench_capture.py [--duration 10] [--runs 3] [--connections 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from sandbox.testing import start_server
+
+LUA = r"""
+local threads = {}
+local body = os.getenv("WRK_BODY")
+local method = os.getenv("WRK_METHOD") or "GET"
+local n = 0
+function setup(thread) table.insert(threads, thread) end
+function init(args) ok = 0; bad = 0 end
+function request()
+  n = n + 1
+  local path = "/pb/bench/install?click_id=c" .. n .. "&event=install&idfa=8C6CBC0D-5F43-4765-A6E6-84DFF3D24707"
+  if method == "POST" then
+    return wrk.format("POST", path, {["Content-Type"] = "application/json"}, body)
+  end
+  return wrk.format("GET", path)
+end
+function response(status, headers, body)
+  if status >= 200 and status < 300 then ok = ok + 1 else bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local oks, bads = 0, 0
+  for _, t in ipairs(threads) do oks = oks + t:get("ok"); bads = bads + t:get("bad") end
+  io.write(string.format("JSON{\"ok\":%d,\"bad\":%d,\"p50\":%f,\"p99\":%f,\"rps\":%f}\n",
+    oks, bads, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.requests / (summary.duration / 1e6)))
+end
+"""
+POST_BODY = json.dumps({
+    "event_name": "af_purchase", "revenue": "4.99", "currency": "USD",
+    "appsflyer_id": "1415211453000-6513894", "eventValue": {"af_revenue": "4.99"},
+})
+
+
+def wrk(url: str, path: str, *, duration: int, connections: int, method: str, script: Path
+        ) -> dict:
+    env = {"WRK_METHOD": method, "WRK_BODY": POST_BODY, "PATH": "/usr/bin:/bin"}
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s",
+               str(script), url + path]
+    out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+    match = re.search(r"JSON(\{.*\})", out)
+    assert match, out
+    return json.loads(match.group(1))
+
+
+def count(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT count(*) FROM captures").fetchone()[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk")
+    work = Path(tempfile.mkdtemp(prefix="bench-capture-"))
+    script = work / "postback.lua"
+    script.write_text(LUA)
+    server = start_server(work / "bench.db", args=["--workers", str(args.workers)])
+    results = {}
+    try:
+        for label, path, method in (
+            ("no-op /api/ping (ceiling)", "/api/ping", "GET"),
+            ("GET postback", "/", "GET"),
+            ("POST postback (JSON)", "/", "POST"),
+        ):
+            runs = []
+            for _ in range(args.runs):
+                before = count(server.db)
+                # The Lua request() builds the postback path; /api/ping keeps its own path.
+                target = path if path != "/" else "/pb/bench/install"
+                run = wrk(server.url, target, duration=args.duration,
+                          connections=args.connections, method=method, script=script)
+                if path == "/":
+                    run["recorded"] = count(server.db) - before
+                runs.append(run)
+            results[label] = runs
+    finally:
+        server.stop()
+    print(f"capture benchmark: wrk -t2 -c{args.connections} -d{args.duration}s, "
+          f"median of {args.runs}, {args.workers} granian workers")
+    ceiling = statistics.median(r["rps"] for r in results["no-op /api/ping (ceiling)"])
+    for label, runs in results.items():
+        rps = statistics.median(r["rps"] for r in runs)
+        p50 = statistics.median(r["p50"] for r in runs)
+        p99 = statistics.median(r["p99"] for r in runs)
+        line = f"  {label:28} {rps:9,.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
+        line += f"  ({rps / ceiling:.2f} of ceiling)"
+        if "recorded" in runs[0]:
+            acked = sum(r["ok"] for r in runs)
+            recorded = sum(r["recorded"] for r in runs)
+            errors = sum(r["bad"] for r in runs)
+            line += f"  acknowledged {acked:,} recorded {recorded:,} non-2xx {errors}"
+            line += "  OK" if recorded >= acked else "  LOST CAPTURES"
+        print(line)
+    print("rerun: python bench/bench_capture.py "
+          f"--duration {args.duration} --runs {args.runs} --connections {args.connections}")
+
+
+if __name__ == "__main__":
+    main()

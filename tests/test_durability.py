@@ -1,0 +1,96 @@
+"""Nothing acknowledged is ever lost: concurrency, restarts and SIGKILL of the whole server."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sandbox.testing import RunningServer, start_server
+
+
+def _send_many(url: str, sender: int, count: int) -> list[int]:
+    ids = []
+    with httpx.Client(timeout=30) as http:
+        for n in range(count):
+            answer = http.post(f"{url}/pb/load?click_id=s{sender}-{n}", json={"n": n})
+            assert answer.status_code == 200
+            ids.append(answer.json()["id"])
+    return ids
+
+
+def test_concurrent_senders_lose_nothing(server: RunningServer):
+    with ThreadPoolExecutor(16) as pool:
+        batches = list(pool.map(lambda s: _send_many(server.url, s, 25), range(16)))
+    acknowledged = {i for batch in batches for i in batch}
+    assert len(acknowledged) == 16 * 25
+    stored = {p["id"] for p in _all(server.url, "load")}
+    assert stored == acknowledged
+
+
+def _all(url: str, channel: str) -> list[dict]:
+    found, params = [], {"channel": channel, "limit": 500}
+    while True:
+        page = httpx.get(f"{url}/api/postbacks", params=params).json()
+        found.extend(page["postbacks"])
+        if not page["next_cursor"]:
+            return found
+        params["cursor"] = page["next_cursor"]
+
+
+def test_restart_keeps_everything(tmp_path: Path):
+    db = tmp_path / "restart.db"
+    first = start_server(db)
+    try:
+        ids = _send_many(first.url, 0, 20)
+    finally:
+        assert first.stop() == 0
+    second = start_server(db)
+    try:
+        assert {p["id"] for p in _all(second.url, "load")} == set(ids)
+    finally:
+        second.stop()
+
+
+@pytest.mark.slow
+def test_sigkill_under_concurrent_load_loses_no_acknowledged_capture(tmp_path: Path):
+    db = tmp_path / "kill.db"
+    server = start_server(db)
+    acknowledged: list[int] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def sender(n: int) -> None:
+        with httpx.Client(timeout=5) as http:
+            count = 0
+            while not stop.is_set() and count < 5000:
+                count += 1
+                try:
+                    answer = http.get(f"{server.url}/pb/kill?click_id={n}-{count}")
+                except httpx.HTTPError:
+                    return  # the server is gone
+                if answer.status_code == 200:
+                    with lock:
+                        acknowledged.append(answer.json()["id"])
+
+    threads = [threading.Thread(target=sender, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 20
+    while len(acknowledged) < 500 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    server.kill()
+    stop.set()
+    for thread in threads:
+        thread.join(10)
+    assert len(acknowledged) >= 500
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        stored = {row[0] for row in conn.execute("SELECT id FROM captures")}
+    missing = set(acknowledged) - stored
+    assert not missing, f"{len(missing)} acknowledged captures lost"
