@@ -9,6 +9,7 @@ from flask import Flask, redirect
 
 from sandbox.clock import Clock, SystemClock
 from sandbox.config_file import apply_config_file
+from sandbox.resources import static_dir
 from sandbox.settings import Settings, load_settings
 from sandbox.store import Store
 from sandbox.web.api import api
@@ -23,7 +24,7 @@ def create_app(
     store: Store | None = None,
 ) -> Flask:
     settings = config if isinstance(config, Settings) else load_settings(config)
-    app = Flask("sandbox", static_folder=None)
+    app = Flask("sandbox", static_folder=str(static_dir()), static_url_path="/static")
     app.json.sort_keys = False  # type: ignore[attr-defined]
     context = SandboxContext(
         store=store or Store(settings.db), clock=clock or SystemClock(), settings=settings

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, jsonify, request
 
-from sandbox import __version__
+from sandbox import __version__, openapi
 from sandbox.capture import CHANNEL_PATTERN
 from sandbox.capture_view import capture_view
 from sandbox.channels import parse_answer
 from sandbox.errors import NotFound, SandboxError
 from sandbox.postback_query import export, page, parse_query
+from sandbox.resources import bundled_scenario, scenarios_dir
 from sandbox.web.context import sandbox
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -31,6 +32,11 @@ def _channel_name(name: str) -> str:
 def health() -> Response:
     store = sandbox().store
     return jsonify({"status": "ok", "version": __version__, "postbacks": store.captures.count()})
+
+
+@api.get("/openapi.json")
+def openapi_document() -> Response:
+    return jsonify(openapi.document())
 
 
 @api.get("/postbacks")
@@ -133,3 +139,18 @@ def delete_channel(name: str) -> Response:
     if not removed:
         raise NotFound(f"channel {name!r} has no configuration", field="channel")
     return jsonify(_channel_body(name))
+
+
+@api.get("/scenarios")
+def list_scenarios() -> Response:
+    names = sorted(p.stem for p in scenarios_dir().glob("*.yaml"))
+    return jsonify({"scenarios": [{"name": n, "url": f"/api/scenarios/{n}"} for n in names]})
+
+
+@api.get("/scenarios/<name>")
+def get_scenario(name: str) -> Response:
+    try:
+        path = bundled_scenario(name)
+    except FileNotFoundError:
+        raise NotFound(f"no bundled scenario named {name!r}", field="name") from None
+    return Response(path.read_text(encoding="utf-8"), content_type="application/yaml")

@@ -20,6 +20,7 @@ from sandbox.web.context import SandboxContext
 from sandbox.web.receiver import Receiver, ReceiverLimits
 
 RESERVED_PREFIXES = ("/api", "/ui", "/static", "/c", "/mmp")
+PING_PATH = "/api/ping"  # answered here, before the app: liveness without the database
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -42,7 +43,7 @@ class SandboxWSGI:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if path == "/api/ping":  # liveness without the app or the database
+        if path == PING_PATH:
             start_response("200 OK", [("Content-Type", "application/json"),
                                       ("Content-Length", "11")])
             return [b'{"ok":true}']

@@ -1,0 +1,255 @@
+"""The OpenAPI 3.1 document of the sandbox's own HTTP API, served at /api/openapi.json.
+
+A test checks that its paths are exactly the app's routes and that real responses validate
+against these schemas, so it cannot drift from the code. Later surfaces add their paths here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox import __version__
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+MULTI = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["status", "code", "message", "field"],
+                "properties": {
+                    "status": {"type": "integer"},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "field": NULLABLE_STRING,
+                },
+            }
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status", "version", "postbacks"],
+        "properties": {
+            "status": {"const": "ok"},
+            "version": {"type": "string"},
+            "postbacks": {"type": "integer"},
+        },
+    },
+    "Postback": {
+        "type": "object",
+        "required": ["id", "channel", "method", "path", "query_string", "query", "headers",
+                     "body", "body_encoding", "received_at", "keys", "response"],
+        "properties": {
+            "id": {"type": "integer"},
+            "channel": {"type": "string"},
+            "method": {"type": "string"},
+            "path": {"type": "string"},
+            "query_string": {"type": "string"},
+            "query": MULTI,
+            "headers": {"type": "array", "items": {
+                "type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}},
+            "content_type": NULLABLE_STRING,
+            "content_encoding": NULLABLE_STRING,
+            "body": {"type": "string"},
+            "body_encoding": {"enum": ["utf-8", "base64"]},
+            "body_text": {"type": "string"},
+            "form": {"anyOf": [MULTI, {"type": "null"}]},
+            "json": {},
+            "body_note": NULLABLE_STRING,
+            "body_size": {"type": "integer"},
+            "remote_addr": NULLABLE_STRING,
+            "received_at": {"type": "string", "format": "date-time"},
+            "keys": {"type": "object", "additionalProperties": NULLABLE_STRING},
+            "verdict": NULLABLE_STRING,
+            "verdict_detail": {},
+            "lint": {"type": "array"},
+            "refused": NULLABLE_STRING,
+            "response": {
+                "type": "object",
+                "required": ["status", "headers", "body"],
+                "properties": {
+                    "status": {"type": "integer"},
+                    "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "body": {"type": "string"},
+                },
+            },
+        },
+    },
+    "PostbackPage": {
+        "type": "object",
+        "required": ["postbacks", "next_cursor", "count"],
+        "properties": {
+            "postbacks": {"type": "array", "items": {"$ref": "#/components/schemas/Postback"}},
+            "next_cursor": NULLABLE_STRING,
+            "count": {"type": "integer"},
+        },
+    },
+    "ScenarioList": {
+        "type": "object", "required": ["scenarios"],
+        "properties": {"scenarios": {"type": "array", "items": {
+            "type": "object", "required": ["name", "url"],
+            "properties": {"name": {"type": "string"}, "url": {"type": "string"}},
+        }}},
+    },
+    "Deleted": {
+        "type": "object", "required": ["deleted"],
+        "properties": {"deleted": {"type": "integer"}},
+    },
+    "ChannelAnswer": {
+        "type": "object",
+        "properties": {
+            "status": {"type": "integer", "minimum": 100, "maximum": 599},
+            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+            "body": NULLABLE_STRING,
+            "delay_ms": {"type": "integer", "minimum": 0, "maximum": 60000},
+            "fail_first": {"type": "integer", "minimum": 0},
+            "fail_status": {"type": "integer", "minimum": 100, "maximum": 599},
+            "fail_fraction": {"type": "number", "minimum": 0, "maximum": 1},
+            "seed": {"type": "integer", "minimum": 0},
+        },
+    },
+    "Channel": {
+        "type": "object",
+        "required": ["channel", "configured", "answer", "requests", "postbacks"],
+        "properties": {
+            "channel": {"type": "string"},
+            "configured": {"type": "boolean"},
+            "answer": {"$ref": "#/components/schemas/ChannelAnswer"},
+            "requests": {"type": "integer"},
+            "postbacks": {"type": "integer"},
+        },
+    },
+    "ChannelList": {
+        "type": "object",
+        "required": ["channels"],
+        "properties": {"channels": {"type": "array", "items": {
+            "type": "object",
+            "required": ["channel", "postbacks", "last_id", "configured"],
+            "properties": {
+                "channel": {"type": "string"},
+                "postbacks": {"type": "integer"},
+                "last_id": {"type": ["integer", "null"]},
+                "configured": {"type": "boolean"},
+            },
+        }}},
+    },
+}
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_response(description: str, schema: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": ref(schema)}}}
+
+
+ERRORS = {
+    "400": json_response("Bad request: the error names the parameter or field", "Error"),
+    "404": json_response("Not found", "Error"),
+}
+
+
+def param(name: str, where: str = "query", schema: dict | None = None, **extra: Any) -> dict:
+    return {"name": name, "in": where, "schema": schema or {"type": "string"},
+            "required": where == "path", **extra}
+
+
+FILTERS = [
+    param("channel"), param("method"),
+    param("since", description="ISO-8601 time with a zone; postbacks received at or after it"),
+    param("since_id", schema={"type": "integer", "minimum": 0}),
+    param("q", description="free text searched in path, query, headers and body"),
+    *(param(k) for k in ("click_id", "event_name", "transaction_id", "device_id", "revenue",
+                         "currency")),
+]
+CHANNEL = param("name", "path", description="[A-Za-z0-9._-]{1,64}")
+CAPTURE_ID = param("capture_id", "path", {"type": "integer"})
+
+
+def _paths() -> dict[str, Any]:
+    return {
+        "/api/health": {"get": {"summary": "Liveness and the number of stored postbacks",
+                                "responses": {"200": json_response("Healthy", "Health")}}},
+        "/api/ping": {"get": {"summary": "Liveness without touching the database",
+                              "responses": {"200": {"description": "Alive"}}}},
+        "/api/openapi.json": {"get": {"summary": "This document",
+                                      "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+        "/api/postbacks": {
+            "get": {
+                "summary": "List captured postbacks, newest first, with cursor pagination",
+                "parameters": [
+                    *FILTERS,
+                    param("limit", schema={"type": "integer", "minimum": 1, "maximum": 500}),
+                    param("cursor", description="next_cursor of the previous page"),
+                    param("order", schema={"enum": ["desc", "asc"]}),
+                ],
+                "responses": {"200": json_response("A page", "PostbackPage"), **ERRORS},
+            },
+            "delete": {
+                "summary": "Delete captured postbacks, of one channel or all",
+                "parameters": [param("channel")],
+                "responses": {"200": json_response("How many were deleted", "Deleted"),
+                              **ERRORS},
+            },
+        },
+        "/api/postbacks/{capture_id}": {"get": {
+            "summary": "One captured postback",
+            "parameters": [CAPTURE_ID],
+            "responses": {"200": json_response("The postback", "Postback"), **ERRORS},
+        }},
+        "/api/postbacks/{capture_id}/body": {"get": {
+            "summary": "The raw body bytes as received, with the original content type",
+            "parameters": [CAPTURE_ID],
+            "responses": {"200": {"description": "Raw bytes"}, **ERRORS},
+        }},
+        "/api/export": {"get": {
+            "summary": "Every matching postback as NDJSON, oldest first",
+            "parameters": FILTERS,
+            "responses": {"200": {"description": "One Postback per line",
+                                  "content": {"application/x-ndjson": {}}}, **ERRORS},
+        }},
+        "/api/channels": {"get": {
+            "summary": "Channels that have captures or settings",
+            "responses": {"200": json_response("Channels", "ChannelList")},
+        }},
+        "/api/scenarios": {"get": {
+            "summary": "The bundled scenario files",
+            "responses": {"200": json_response("Scenario names", "ScenarioList")},
+        }},
+        "/api/scenarios/{name}": {"get": {
+            "summary": "One bundled scenario file as YAML",
+            "parameters": [param("name", "path")],
+            "responses": {"200": {"description": "YAML",
+                                  "content": {"application/yaml": {}}}, **ERRORS},
+        }},
+        "/api/channels/{name}": {
+            method: {
+                "summary": summary,
+                "parameters": [CHANNEL],
+                **({"requestBody": {"content": {"application/json": {"schema": {
+                    "type": "object",
+                    "properties": {"answer": ref("ChannelAnswer")},
+                }}}}} if method == "put" else {}),
+                "responses": {"200": json_response("The channel", "Channel"), **ERRORS},
+            }
+            for method, summary in (
+                ("get", "A channel's answer settings and counters"),
+                ("put", "Set how a channel answers (restarts its request counter)"),
+                ("delete", "Remove a channel's settings (its captures stay)"),
+            )
+        },
+    }
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "postback-sandbox API", "version": __version__},
+        "paths": _paths(),
+        "components": {"schemas": SCHEMAS},
+    }
