@@ -6,9 +6,11 @@ against these schemas, so it cannot drift from the code. Later surfaces add thei
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
 
-from sandbox import __version__
+from sandbox import __version__, apidoc
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 MULTI = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
@@ -246,10 +248,22 @@ def _paths() -> dict[str, Any]:
     }
 
 
+def _parts() -> list[Any]:
+    """Other surfaces document their paths in ``sandbox/apidoc/<topic>.py`` (PATHS, SCHEMAS)."""
+    return [
+        importlib.import_module(f"{apidoc.__name__}.{m.name}")
+        for m in sorted(pkgutil.iter_modules(apidoc.__path__), key=lambda m: m.name)
+    ]
+
+
 def document() -> dict[str, Any]:
+    paths, schemas = _paths(), dict(SCHEMAS)
+    for part in _parts():
+        paths.update(getattr(part, "PATHS", {}))
+        schemas.update(getattr(part, "SCHEMAS", {}))
     return {
         "openapi": "3.1.0",
         "info": {"title": "postback-sandbox API", "version": __version__},
-        "paths": _paths(),
-        "components": {"schemas": SCHEMAS},
+        "paths": paths,
+        "components": {"schemas": schemas},
     }
