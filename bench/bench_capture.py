@@ -32,7 +32,8 @@ function setup(thread) table.insert(threads, thread) end
 function init(args) ok = 0; bad = 0 end
 function request()
   n = n + 1
-  local path = "/pb/bench/install?click_id=c" .. n .. "&event=install&idfa=8C6CBC0D-5F43-4765-A6E6-84DFF3D24707"
+  local path = "/pb/bench/install?click_id=c" .. n ..
+    "&event=install&idfa=8C6CBC0D-5F43-4765-A6E6-84DFF3D24707"
   if method == "POST" then
     return wrk.format("POST", path, {["Content-Type"] = "application/json"}, body)
   end

@@ -1,0 +1,108 @@
+"""Benchmark: generate and render N installs with their events to NDJSON.
+
+Each measurement runs in a child process so its peak RSS can be read on its own
+(``os.wait4``). Prints rendered postbacks/s (median of the runs), installs/s, peak RSS and
+the command to rerun. Targets: >= 50,000 postbacks/s, peak RSS < 300 MB at every size.
+
+    python bench/bench_generate.py                      # 100k x3 and 1M x1
+    python bench/bench_generate.py --sizes 100000 --runs 3 --out-dir /tmp/ndjson
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import timeit
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTALL_RATE = 0.02
+SEND = ["af_purchase", "af_tutorial_completion", "af_complete_registration",
+        "af_level_achieved", "af_content_view", "af_add_to_cart"]
+
+
+def bench_scenario(installs: int) -> dict:
+    """A realistic two-network scenario sized to about ``installs`` paid installs."""
+    clicks = int(installs / INSTALL_RATE / 2)
+    campaign = {"clicks": clicks, "install_rate": INSTALL_RATE, "cpi": {"min": 0.5, "max": 3}}
+    return {
+        "name": "bench", "seed": 1, "days": 30,
+        "app": {"name": "Bench", "ios": {"app_id": 525463029},
+                "android": {"package": "com.example.bench"}},
+        "users": {"countries": {"US": 4, "DE": 2, "BR": 2, "IN": 2, "JP": 1}},
+        "networks": [
+            {"name": "afnet", "preset": "appsflyer", "endpoint": "http://127.0.0.1:8377/pb/af",
+             "send_events": SEND, "campaigns": [{"name": "af_c", **campaign}]},
+            {"name": "adjnet", "preset": "adjust", "endpoint": "http://127.0.0.1:8377/pb/adj",
+             "send_events": SEND, "campaigns": [{"name": "adj_c", **campaign}]},
+        ],
+    }
+
+
+def child(installs: int, out: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    from sandbox.render import Renderer, render_run, write_ndjson
+    from sandbox.scenario import scenario_from_data
+
+    scenario = scenario_from_data(bench_scenario(installs))
+    renderer = Renderer(scenario, scenario.seed)
+    wall, cpu = time.perf_counter(), time.process_time()
+    with open(out, "w", encoding="utf-8") as handle:
+        written = write_ndjson(render_run(scenario, renderer=renderer), handle)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(json.dumps({"postbacks": written, "installs": renderer.summary.installs,
+                      "events": renderer.summary.events, "wall": wall, "cpu": cpu}))
+
+
+def measure(installs: int, out: str) -> dict:
+    command = [sys.executable, __file__, "--child", str(installs), "--child-out", out]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        raise SystemExit(f"child failed with status {status}")
+    result = json.loads(output)
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux reports KiB
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--runs", type=int, default=3, help="runs per size below 1M")
+    parser.add_argument("--out-dir", default=None, help="keep the NDJSON here (default: "
+                        "encode every line but write to /dev/null)")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.child_out)
+        return
+    loop = min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
+    print(f"machine: python {sys.version.split()[0]}, {os.cpu_count()} cpu(s), "
+          f"load {os.getloadavg()[0]:.1f}; sum(range(1000)) = {loop:.1f} us "
+          f"(a typical 2023 laptop: ~8 us)")
+    for size in args.sizes:
+        runs = 1 if size >= 1_000_000 else args.runs
+        out = os.devnull if args.out_dir is None else str(Path(args.out_dir) / f"{size}.ndjson")
+        results = [measure(size, out) for _ in range(runs)]
+        rate = statistics.median(r["postbacks"] / r["wall"] for r in results)
+        cpu_rate = statistics.median(r["postbacks"] / r["cpu"] for r in results)
+        first = results[0]
+        print(f"{size:>9,} target installs: {first['installs']:,} installs, "
+              f"{first['events']:,} events, {first['postbacks']:,} postbacks; "
+              f"median of {runs}: {rate:,.0f} postbacks/s wall ({cpu_rate:,.0f}/s CPU), "
+              f"{first['installs'] / statistics.median(r['wall'] for r in results):,.0f} "
+              f"installs/s; peak RSS {max(r['peak_rss_mb'] for r in results):.0f} MB")
+    print(f"rerun: {sys.executable} bench/bench_generate.py "
+          f"--sizes {' '.join(map(str, args.sizes))} --runs {args.runs}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""Seeded synthetic traffic: converting touches, attributed installs and their events.
+
+Generation streams: ``journeys`` yields one user at a time, in touch-time order across all
+campaigns (a lazy merge of per-campaign streams), so a million installs never sit in memory.
+Each campaign draws from its own ``random.Random`` derived from the run seed, so editing one
+campaign leaves the others' traffic unchanged.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sandbox.activity import ActivityModel
+from sandbox.devices import DeviceKind, device_kinds
+from sandbox.distributions import Weighted, ctit_seconds, geometric_gap
+from sandbox.identities import Pools, hex_id, make_device
+from sandbox.journey import Install, Journey, Touch
+from sandbox.mmp import attribute
+from sandbox.scenario_model import Campaign, Scenario
+
+COMPETING_SPAN = 10 * 86400.0  # a competing touch happens up to 10 days before the install
+
+
+@dataclass(frozen=True)
+class CampaignRef:
+    network: int
+    campaign: int
+    spec: Campaign
+
+
+def sorted_uniform(rng: random.Random, count: int, start: float, span: float) -> Iterator[float]:
+    """``count`` uniform times in [start, start + span), ascending, without storing them."""
+    position = 0.0
+    for remaining in range(count, 0, -1):
+        position += (1.0 - position) * (1.0 - rng.random() ** (1.0 / remaining))
+        yield start + position * span
+
+
+def binomial(rng: random.Random, trials: int, rate: float) -> int:
+    """Successes in ``trials`` Bernoulli(rate) draws, by skipping geometric gaps."""
+    if trials <= 0 or rate <= 0:
+        return 0
+    count, position = 0, geometric_gap(rng, rate)
+    while position < trials:
+        count += 1
+        position += 1 + geometric_gap(rng, rate)
+    return count
+
+
+def expected_paid_installs(scenario: Scenario) -> float:
+    return sum(
+        c.clicks * c.install_rate + c.impressions * c.view_install_rate
+        for n in scenario.networks for c in n.campaigns
+    )
+
+
+def organic_installs(scenario: Scenario) -> int:
+    share = scenario.organic_share
+    return round(expected_paid_installs(scenario) * share / (1.0 - share)) if share else 0
+
+
+class TrafficGenerator:
+    """Everything a run needs, built once; ``journeys()`` then streams users."""
+
+    def __init__(self, scenario: Scenario, seed: int | None = None) -> None:
+        self.scenario = scenario
+        self.seed = scenario.seed if seed is None else seed
+        countries = set(scenario.users.countries.items)
+        for network in scenario.networks:
+            for campaign in network.campaigns:
+                if campaign.countries is not None:
+                    countries.update(campaign.countries.items)
+        self.pools = Pools.build(self.seed, countries)
+        self.kinds: dict[str, Weighted[DeviceKind]] = {
+            platform: device_kinds(platform) for platform in ("ios", "android")
+        }
+        self.activity = ActivityModel(scenario.users, self.pools)
+        self.campaigns = tuple(
+            CampaignRef(ni, ci, campaign)
+            for ni, network in enumerate(scenario.networks)
+            for ci, campaign in enumerate(network.campaigns)
+        )
+
+    def rng(self, *labels: object) -> random.Random:
+        return random.Random(":".join(str(x) for x in (self.seed, *labels)))
+
+    def journeys(self) -> Iterator[Journey]:
+        streams = [self._campaign(ref, "click") for ref in self.campaigns]
+        streams += [self._campaign(ref, "impression") for ref in self.campaigns
+                    if ref.spec.impressions > 0]
+        streams.append(self._organic())
+        for _, journey in heapq.merge(*streams, key=lambda item: item[0]):
+            yield journey
+
+    def _campaign(self, ref: CampaignRef, kind: str) -> Iterator[tuple[float, Journey]]:
+        spec = ref.spec
+        rng = self.rng("campaign", ref.network, ref.campaign, kind)
+        if kind == "click":
+            count = binomial(rng, spec.clicks, spec.install_rate)
+            lookback, profile = spec.click_lookback, spec.ctit
+        else:
+            count = binomial(rng, spec.impressions, spec.view_install_rate)
+            lookback, profile = spec.view_lookback, "normal"
+        publishers = spec.publishers or self.pools.publishers
+        for moment in sorted_uniform(rng, count, self.scenario.start, self.scenario.days * 86400):
+            touch = Touch(kind, hex_id(rng, 24), ref.network, ref.campaign, moment, lookback,
+                          publishers[int(rng.random() * len(publishers))])
+            install_time = moment + ctit_seconds(rng, profile)
+            touches = [touch]
+            if rng.random() < self.scenario.attribution.competing_touch_share:
+                touches.append(self._competing_touch(rng, install_time))
+            yield moment, self._journey(rng, install_time, touches, spec)
+
+    def _competing_touch(self, rng: random.Random, install_time: float) -> Touch:
+        other = self.campaigns[int(rng.random() * len(self.campaigns))]
+        publishers = other.spec.publishers or self.pools.publishers
+        return Touch("click", hex_id(rng, 24), other.network, other.campaign,
+                     install_time - rng.random() * COMPETING_SPAN, other.spec.click_lookback,
+                     publishers[int(rng.random() * len(publishers))])
+
+    def _organic(self) -> Iterator[tuple[float, Journey]]:
+        rng = self.rng("organic")
+        count = organic_installs(self.scenario)
+        for moment in sorted_uniform(rng, count, self.scenario.start, self.scenario.days * 86400):
+            yield moment, self._journey(rng, moment, [], None)
+
+    def _journey(
+        self, rng: random.Random, install_time: float, touches: list[Touch],
+        origin: Campaign | None,
+    ) -> Journey:
+        users = self.scenario.users
+        result = attribute(install_time, touches,
+                           view_through=self.scenario.attribution.view_through)
+        winner = result.touch
+        spec = self.campaigns_by_touch(winner) if winner is not None else origin
+        countries = (spec.countries if spec and spec.countries else None) or users.countries
+        platforms = (spec.platforms if spec and spec.platforms else None) or users.platforms
+        platform = platforms.pick(rng)
+        device = make_device(
+            rng, self.pools, self.kinds[platform].pick(rng), countries.pick(rng),
+            att_status=users.att.pick(rng), gaid_zeroed=rng.random() < users.gaid_zeroed,
+            install_time=install_time,
+        )
+        install = Install(f"in_{hex_id(rng, 20)}", install_time, device, winner, len(touches))
+        if winner is not None:
+            campaign = self.campaigns_by_touch(winner)
+            install.cost = round(rng.uniform(campaign.cpi_min, campaign.cpi_max), 2)
+            install.cost_currency = campaign.cost_currency
+            install.match_type = _match_type(rng, device.platform, device.idfa, device.gaid)
+        events, active_days = self.activity.events(rng, install_time, device.country, platform)
+        return Journey(install, events, active_days)
+
+    def campaigns_by_touch(self, touch: Touch) -> Campaign:
+        return self.scenario.networks[touch.network].campaigns[touch.campaign]
+
+
+def _match_type(rng: random.Random, platform: str, idfa: str | None, gaid: str | None) -> str:
+    if platform == "android":
+        return "gp_referrer" if rng.random() < 0.85 else "id_matching"
+    if idfa and not idfa.startswith("00000000"):
+        return "id_matching"
+    return "fingerprint"
+
+
+def generate(scenario: Scenario, seed: int | None = None) -> Iterator[Journey]:
+    """Stream the scenario's users (organic included) for ``seed`` (default: the scenario's)."""
+    return TrafficGenerator(scenario, seed).journeys()

@@ -1,0 +1,335 @@
+"""The one canonical catalogue of postback macros: name, meaning, example, how to get a value.
+
+A macro's getter takes a ``MacroContext`` and returns a typed value (str, int, float, bool,
+dict) or None when there is no value (an event macro on an install postback, the IDFA of an
+Android device). ``macros.py`` turns values into text or keeps their JSON type.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
+
+from sandbox.journey import ATT_NAMES, AppEvent, Install
+
+if TYPE_CHECKING:
+    from sandbox.scenario_model import App, Campaign, Network
+
+
+@dataclass(slots=True)
+class MacroContext:
+    """Everything a postback can mention: one install, maybe one event, and who gets it."""
+
+    kind: str  # "install" | "event"
+    install: Install
+    event: AppEvent | None
+    app: App
+    network: Network
+    campaign: Campaign | None
+    postback_id: str
+
+
+Getter = Callable[[MacroContext], Any]
+
+
+@dataclass(frozen=True)
+class Macro:
+    name: str
+    description: str
+    example: str
+    get: Getter
+
+
+def unix(moment: float) -> int:
+    return int(moment)
+
+
+def unix_ms(moment: float) -> int:
+    return int(round(moment * 1000))
+
+
+_DAYS: dict[int, str] = {}
+
+
+def _day_and_clock(moment: float) -> tuple[str, str]:
+    """("2026-01-05", "14:03:07.123"), with the date text cached per day (hot path)."""
+    millis = int(moment * 1000 + 0.5)
+    day = millis // 86_400_000
+    date = _DAYS.get(day)
+    if date is None:
+        date = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%d")
+        if len(_DAYS) < 100_000:
+            _DAYS[day] = date
+    ms_of_day = millis - day * 86_400_000
+    hour, minute = ms_of_day // 3_600_000, ms_of_day // 60_000 % 60
+    return date, f"{hour:02d}:{minute:02d}:{ms_of_day // 1000 % 60:02d}.{ms_of_day % 1000:03d}"
+
+
+def iso(moment: float) -> str:
+    """2026-01-05T14:03:07.123Z"""
+    date, clock = _day_and_clock(moment)
+    return f"{date}T{clock}Z"
+
+
+def mmp_datetime(moment: float) -> str:
+    """AppsFlyer's ``yyyy-MM-dd HH:mm:ss.SSS`` (UTC)."""
+    date, clock = _day_and_clock(moment)
+    return f"{date} {clock}"
+
+
+@lru_cache(maxsize=4096)
+def stable_token(text: str, length: int = 6) -> str:
+    """A short lower-case alphanumeric token derived from ``text`` (Adjust-style tokens)."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    number = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+    chars = []
+    for _ in range(length):
+        number, digit = divmod(number, len(alphabet))
+        chars.append(alphabet[digit])
+    return "".join(chars)
+
+
+def _sha1(value: str | None) -> str | None:
+    return hashlib.sha1(value.encode()).hexdigest() if value else None
+
+
+def _event_time(ctx: MacroContext) -> float | None:
+    return ctx.event.time if ctx.event is not None else None
+
+
+def _activity_time(ctx: MacroContext) -> float:
+    return ctx.event.time if ctx.event is not None else ctx.install.time
+
+
+def _touch_time(ctx: MacroContext) -> float | None:
+    return ctx.install.touch.time if ctx.install.touch is not None else None
+
+
+def _maybe(fn: Callable[[float], Any], moment: float | None) -> Any:
+    return None if moment is None else fn(moment)
+
+
+def _app_id(ctx: MacroContext) -> str | None:
+    if ctx.install.device.platform == "ios":
+        return f"id{ctx.app.ios_app_id}" if ctx.app.ios_app_id else None
+    return ctx.app.android_package
+
+
+def _store_id(ctx: MacroContext) -> str | int | None:
+    if ctx.install.device.platform == "ios":
+        return ctx.app.ios_app_id
+    return ctx.app.android_package
+
+
+def _bundle_id(ctx: MacroContext) -> str | None:
+    if ctx.install.device.platform == "ios":
+        return ctx.app.ios_bundle_id
+    return ctx.app.android_package
+
+
+def _event_name(ctx: MacroContext) -> str | None:
+    if ctx.event is None:
+        return None
+    return ctx.network.event_names.get(ctx.event.name, ctx.event.name)
+
+
+def _event_token(ctx: MacroContext) -> str | None:
+    if ctx.event is None:
+        return None
+    return ctx.app.event_tokens.get(ctx.event.name) or stable_token(ctx.event.name)
+
+
+def _event_params(ctx: MacroContext) -> dict[str, Any] | None:
+    return None if ctx.event is None else ctx.event.params
+
+
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _event_value(ctx: MacroContext) -> str | None:
+    if ctx.event is None:
+        return None
+    return _JSON(ctx.event.params) if ctx.event.params else "{}"
+
+
+def _cents(amount: float | None) -> int | None:
+    return None if amount is None else int(round(amount * 100))
+
+
+def _tracking_limited(ctx: MacroContext) -> int:
+    device = ctx.install.device
+    if device.platform == "ios":
+        return 0 if device.att_status == 3 else 1
+    return 1 if device.gaid == "00000000-0000-0000-0000-000000000000" else 0
+
+
+def _tracker_name(ctx: MacroContext) -> str | None:
+    if ctx.campaign is None or ctx.install.touch is None:
+        return None
+    return f"{ctx.network.name}::{ctx.campaign.name}::{ctx.install.touch.site_id}::"
+
+
+def _campaign_attr(name: str) -> Getter:
+    return lambda ctx: getattr(ctx.campaign, name) if ctx.campaign is not None else None
+
+
+def _touch_attr(name: str) -> Getter:
+    return lambda ctx: getattr(ctx.install.touch, name) if ctx.install.touch is not None else None
+
+
+def _device_attr(name: str) -> Getter:
+    return attrgetter(f"install.device.{name}")
+
+
+def _event_attr(name: str) -> Getter:
+    return lambda ctx: getattr(ctx.event, name) if ctx.event is not None else None
+
+
+def _hours(seconds: float | None) -> int | None:
+    return None if seconds is None else int(seconds // 3600)
+
+
+_ENTRIES: list[tuple[str, str, str, Getter]] = [
+    # attribution and campaign
+    ("click_id", "the network's click id from the attribution link", "c8f1e2a9",
+     _touch_attr("touch_id")),
+    ("transaction_id", "affiliate name for the click id", "c8f1e2a9", _touch_attr("touch_id")),
+    ("touch_type", "click or impression", "click", _touch_attr("kind")),
+    ("is_viewthrough", "true when an impression won", "false",
+     lambda c: c.install.touch is not None and c.install.touch.kind == "impression"),
+    ("match_type", "how the install was matched", "id_matching",
+     lambda c: c.install.match_type or None),
+    ("network_name", "network name", "fakenet", attrgetter("network.name")),
+    ("network_id", "network id on the tracker (Everflow nid)", "12", attrgetter("network.id")),
+    ("media_source", "AppsFlyer-style pid", "fakenet_int", attrgetter("network.media_source")),
+    ("campaign", "campaign name", "summer_sale_us", _campaign_attr("name")),
+    ("campaign_id", "campaign / offer id", "1001", _campaign_attr("id")),
+    ("site_id", "publisher / site id", "pub_4711", _touch_attr("site_id")),
+    ("tracker", "Adjust-style tracker token", "abc123", _campaign_attr("tracker")),
+    ("tracker_name", "Network::Campaign::Site:: tracker name", "fakenet::summer::pub_4711::",
+     _tracker_name),
+    ("click_lookback_hours", "click attribution window in hours", "168",
+     lambda c: _hours(c.campaign.click_lookback) if c.campaign else None),
+    ("view_lookback_hours", "view-through window in hours", "24",
+     lambda c: _hours(c.campaign.view_lookback) if c.campaign else None),
+    ("ctit", "seconds from click to install", "322",
+     lambda c: None if c.install.ctit is None else int(c.install.ctit)),
+    ("cost", "cost per install", "2.35", lambda c: c.install.cost),
+    ("cost_currency", "cost currency", "USD",
+     lambda c: c.install.cost_currency if c.install.cost is not None else None),
+    ("cost_model", "cost model", "CPI", lambda c: "CPI" if c.install.cost is not None else None),
+    ("payout", "affiliate payout (the CPI)", "2.35", lambda c: c.install.cost),
+    # the device
+    ("platform", "ios or android", "ios", _device_attr("platform")),
+    ("os_version", "OS version", "17.4", _device_attr("os_version")),
+    ("device_model", "device model identifier", "iPhone15,2", _device_attr("model")),
+    ("device_brand", "device brand", "apple", _device_attr("brand")),
+    ("device_type", "phone", "phone", lambda c: "phone"),
+    ("user_agent", "user agent at install", "Mozilla/5.0 (iPhone; ...)",
+     _device_attr("user_agent")),
+    ("ip", "device IP at install", "203.0.113.7", _device_attr("ip")),
+    ("country", "ISO 3166 alpha-2 country, upper case", "US", _device_attr("country")),
+    ("country_lower", "country, lower case (Adjust)", "us",
+     lambda c: c.install.device.country.lower()),
+    ("city", "city", "Austin", _device_attr("city")),
+    ("language", "device language (BCP 47)", "en-US", _device_attr("language")),
+    ("carrier", "mobile carrier", "AT&T", _device_attr("carrier")),
+    ("wifi", "on Wi-Fi at install", "true", _device_attr("wifi")),
+    ("idfa", "iOS IDFA, upper case; all zeros unless ATT authorized", "8C6CBC0D-...",
+     _device_attr("idfa")),
+    ("idfa_sha1", "SHA-1 of the IDFA", "3f1b...", lambda c: _sha1(c.install.device.idfa)),
+    ("idfv", "iOS IDFV, upper case", "CCB300A0-...", _device_attr("idfv")),
+    ("gaid", "Android advertising id, lower case; zeros when opted out", "38400000-...",
+     _device_attr("gaid")),
+    ("gaid_sha1", "SHA-1 of the GAID", "9a0e...", lambda c: _sha1(c.install.device.gaid)),
+    ("android_id", "Android ID, 16 lower-case hex", "b9da30111528c740",
+     _device_attr("android_id")),
+    ("advertising_id", "IDFA on iOS, GAID on Android", "38400000-...",
+     lambda c: c.install.device.idfa or c.install.device.gaid),
+    ("device_id", "MMP device id (AppsFlyer-style)", "1716208334000-6513894",
+     _device_attr("mmp_device_id")),
+    ("adid", "Adjust-style device id, 32 hex", "18546f6171f67e29d1cb983322ad1329",
+     _device_attr("adid")),
+    ("att_status", "ATT status 0-3 (iOS only)", "3", _device_attr("att_status")),
+    ("att_status_name", "ATT status name (iOS only)", "authorized",
+     lambda c: None if c.install.device.att_status is None
+     else ATT_NAMES[c.install.device.att_status]),
+    ("tracking_limited", "1 unless the ad id is available", "0", _tracking_limited),
+    # the app
+    ("app_id", "store app id: id525463029 or com.example.game", "id525463029", _app_id),
+    ("app_store_id", "numeric App Store id or Android package", "525463029", _store_id),
+    ("bundle_id", "bundle id or package name", "com.example.game", _bundle_id),
+    ("app_name", "app name", "Puzzle Quest", attrgetter("app.name")),
+    ("app_version", "app version", "3.2.1", attrgetter("app.version")),
+    ("sdk_version", "MMP SDK version", "6.14.0", attrgetter("app.sdk_version")),
+    # this postback
+    ("postback_id", "unique id of this postback", "pb_5f0c...", attrgetter("postback_id")),
+    ("activity_kind", "install or event", "install", attrgetter("kind")),
+    ("install_id", "the MMP's install id", "in_1a2b...", attrgetter("install.install_id")),
+    ("install_time", "install (first open) time, ISO 8601 UTC", "2026-01-05T14:03:07.123Z",
+     lambda c: iso(c.install.time)),
+    ("install_unix", "install time, unix seconds", "1767621787", lambda c: unix(c.install.time)),
+    ("install_unix_ms", "install time, unix milliseconds", "1767621787123",
+     lambda c: unix_ms(c.install.time)),
+    ("install_datetime", "install time, yyyy-MM-dd HH:mm:ss.SSS UTC", "2026-01-05 14:03:07.123",
+     lambda c: mmp_datetime(c.install.time)),
+    ("click_time", "click (touch) time, ISO 8601 UTC", "2026-01-05T13:58:01.000Z",
+     lambda c: _maybe(iso, _touch_time(c))),
+    ("click_unix", "click time, unix seconds", "1767621481",
+     lambda c: _maybe(unix, _touch_time(c))),
+    ("click_unix_ms", "click time, unix milliseconds", "1767621481000",
+     lambda c: _maybe(unix_ms, _touch_time(c))),
+    ("click_datetime", "click time, yyyy-MM-dd HH:mm:ss.SSS UTC", "2026-01-05 13:58:01.000",
+     lambda c: _maybe(mmp_datetime, _touch_time(c))),
+    ("created_at", "when this install or event happened, unix seconds", "1767621787",
+     lambda c: unix(_activity_time(c))),
+    ("created_at_ms", "when this install or event happened, unix ms", "1767621787123",
+     lambda c: unix_ms(_activity_time(c))),
+    # the event
+    ("event_name", "event name as this network calls it", "af_purchase", _event_name),
+    ("event_name_original", "event name as the app fired it", "af_purchase",
+     _event_attr("name")),
+    ("event_id", "the MMP's event id", "ev_9f8e...", _event_attr("event_id")),
+    ("event_token", "Adjust-style event token", "bkrfgq", _event_token),
+    ("event_occurrence", "1 for the user's first such event, then 2, 3...", "1",
+     _event_attr("occurrence")),
+    ("event_value", "event parameters as a JSON string", '{"af_revenue":"4.59"}', _event_value),
+    ("event_params", "event parameters as a JSON object", '{"af_revenue":"4.59"}', _event_params),
+    ("event_time", "event time, ISO 8601 UTC", "2026-01-06T09:12:44.501Z",
+     lambda c: _maybe(iso, _event_time(c))),
+    ("event_unix", "event time, unix seconds", "1767690764",
+     lambda c: _maybe(unix, _event_time(c))),
+    ("event_unix_ms", "event time, unix milliseconds", "1767690764501",
+     lambda c: _maybe(unix_ms, _event_time(c))),
+    ("event_datetime", "event time, yyyy-MM-dd HH:mm:ss.SSS UTC", "2026-01-06 09:12:44.501",
+     lambda c: None if c.event is None else mmp_datetime(c.event.time)),
+    ("revenue", "revenue in the event's currency", "4.59", _event_attr("revenue")),
+    ("revenue_cents", "revenue in the currency's minor units", "459",
+     lambda c: _cents(c.event.revenue) if c.event is not None else None),
+    ("currency", "ISO 4217 currency of the revenue", "EUR", _event_attr("currency")),
+    ("revenue_usd", "revenue converted to USD", "4.99", _event_attr("revenue_usd")),
+    ("revenue_usd_cents", "revenue in US cents", "499",
+     lambda c: _cents(c.event.revenue_usd) if c.event is not None else None),
+    ("order_id", "purchase order id", "GPA.3372-8071-4532-12345", _event_attr("order_id")),
+    ("search_query", "what the user searched for", "red shoes", _event_attr("search_query")),
+]
+
+CATALOGUE: dict[str, Macro] = {
+    name: Macro(name, description, example, getter)
+    for name, description, example, getter in _ENTRIES
+}
+
+MACRO_NAMES: frozenset[str] = frozenset(CATALOGUE)
+
+# Macros whose value can differ between two postbacks of the same install.
+EVENT_SCOPED: frozenset[str] = frozenset(
+    {"postback_id", "activity_kind", "created_at", "created_at_ms", "revenue", "revenue_cents",
+     "currency", "revenue_usd", "revenue_usd_cents", "order_id", "search_query"}
+    | {name for name in CATALOGUE if name.startswith("event_")}
+)

@@ -1,0 +1,99 @@
+"""``postback-sandbox validate`` and ``run --dry-run`` through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sandbox.cli import main
+from sandbox.resources import bundled_scenario
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_validate_accepts_paths_and_bundled_names(runner: CliRunner) -> None:
+    path = str(bundled_scenario("fraud"))
+    result = runner.invoke(main, ["validate", "quickstart", path])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("ok: ") == 2
+
+
+def test_validate_reports_every_mistake_and_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\napp: {name: A, ios: {app_id: 1}}\nnetworks:\n  - name: n\n"
+                   "    postbacks: {install: 'https://x.test/?c={clik_id}'}\n"
+                   "    campaigns: [{name: c, clicks: -1}]\n", encoding="utf-8")
+    result = runner.invoke(main, ["validate", "quickstart", str(bad)])
+    assert result.exit_code == 2
+    assert "ok: " in result.stdout
+    assert f"{bad}:6: networks[0].campaigns[0].clicks: expected a number at least 0" \
+        in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_validate_names_a_semantic_mistake_with_its_line(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\napp: {name: A, ios: {app_id: 1}}\nnetworks:\n  - name: n\n"
+                   "    postbacks: {install: 'https://x.test/?c={clik_id}'}\n"
+                   "    campaigns: [{name: c}]\n", encoding="utf-8")
+    result = runner.invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"{bad}:5: networks[0].postbacks.install: unknown macro "
+                                     "{clik_id} (did you mean {click_id}?)")
+
+
+def test_validate_without_files_is_a_usage_error(runner: CliRunner) -> None:
+    assert runner.invoke(main, ["validate"]).exit_code == 2
+
+
+def test_dry_run_prints_ndjson(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["run", "quickstart", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines and {"kind", "network", "method", "url", "headers", "body"} <= set(lines[0])
+    assert lines[0]["kind"] == "install" and lines[0]["method"] == "GET"
+    assert [line["seq"] for line in lines] == list(range(1, len(lines) + 1))
+    assert "postbacks" in result.stderr
+
+
+def test_dry_run_to_a_file_is_deterministic(runner: CliRunner, tmp_path: Path) -> None:
+    first, second = tmp_path / "a.ndjson", tmp_path / "b.ndjson"
+    for out in (first, second):
+        result = runner.invoke(main, ["run", "adjust-style", "--dry-run", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    assert first.read_bytes() == second.read_bytes() and first.stat().st_size > 0
+    assert result.stdout == ""
+
+
+def test_seed_option_changes_the_traffic(runner: CliRunner) -> None:
+    default = runner.invoke(main, ["run", "quickstart", "--dry-run"]).stdout
+    seeded = runner.invoke(main, ["run", "quickstart", "--dry-run", "--seed", "8"]).stdout
+    again = runner.invoke(main, ["run", "quickstart", "--dry-run", "--seed", "8"]).stdout
+    assert seeded == again and seeded != default
+
+
+def test_run_without_dry_run_is_not_available_yet(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["run", "quickstart"])
+    assert result.exit_code == 2
+    assert "delivery is not available yet; use --dry-run" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["run", "nope", "--dry-run"], ["validate", "nope.yaml"]])
+def test_unknown_scenario_is_one_clean_line(runner: CliRunner, args: list[str]) -> None:
+    result = runner.invoke(main, args)
+    assert result.exit_code == 2
+    assert "no such file, nor a bundled scenario" in result.stderr
+    assert "Traceback" not in result.output and result.exception is None or \
+        isinstance(result.exception, SystemExit)
+
+
+def test_bad_seed_is_a_usage_error(runner: CliRunner) -> None:
+    assert runner.invoke(main, ["run", "quickstart", "--dry-run", "--seed", "-3"]).exit_code == 2

@@ -1,0 +1,168 @@
+"""The {macro} template language: catalogue coverage, encodings, escapes, errors."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sandbox.macro_catalogue import CATALOGUE
+from sandbox.macros import (
+    BodyTemplate,
+    TemplateError,
+    TextTemplate,
+    UrlTemplate,
+    compile_text,
+    to_text,
+)
+from tests.scenario_helpers import sample_context
+
+CTX = sample_context()
+INSTALL_CTX = sample_context(with_event=False)
+NO_VALUE_ON_IOS_PURCHASE = {"gaid", "gaid_sha1", "android_id", "search_query"}
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_every_macro_renders_in_every_encoding(name: str) -> None:
+    value = CATALOGUE[name].get(CTX)
+    if name in NO_VALUE_ON_IOS_PURCHASE:
+        assert value is None
+        expected_text = ""
+    else:
+        assert value is not None and value != ""
+        expected_text = to_text(value)
+    assert TextTemplate.compile(f"<{{{name}}}>").render(CTX) == f"<{expected_text}>"
+    url = UrlTemplate.compile(f"https://x.test/p?v={{{name}}}").render(CTX)
+    assert dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))["v"] == expected_text
+    body = json.loads(BodyTemplate.compile({"v": f"{{{name}}}"}, "json").render(CTX))
+    assert body["v"] == value
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("event_name", ""), ("revenue", ""), ("click_id", "c8f1e2"), ("activity_kind", "install")],
+)
+def test_event_macros_are_empty_on_install_postbacks(name: str, expected: str) -> None:
+    assert TextTemplate.compile(f"{{{name}}}").render(INSTALL_CTX) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("install_unix", 1716208334), ("revenue", 4.59), ("wifi", True), ("att_status", 3),
+     ("event_params", {"af_revenue": "4.59", "af_currency": "EUR"}), ("gaid", None)],
+)
+def test_a_json_string_that_is_one_macro_keeps_the_type(name: str, value: object) -> None:
+    body = BodyTemplate.compile({"v": f"{{{name}}}", "s": f"x{{{name}}}"}, "json").render(CTX)
+    document = json.loads(body)
+    assert document["v"] == value
+    assert document["s"] == "x" + to_text(value)
+
+
+TRICKY = 'He said "hi" & left + 50% ☃ Zoë/?=#{}'
+
+
+def tricky_context():  # type: ignore[no-untyped-def]
+    ctx = sample_context()
+    ctx.install.device.city = TRICKY
+    return ctx
+
+
+def test_url_values_are_percent_encoded_and_round_trip() -> None:
+    url = UrlTemplate.compile("https://x.test/p/{city}?city={city}&a=1").render(tricky_context())
+    parts = urlsplit(url)
+    assert parse_qsl(parts.query) == [("city", TRICKY), ("a", "1")]
+    assert "%20" in url and "+" not in parts.query and "☃" not in url
+    assert parts.path == (
+        "/p/He%20said%20%22hi%22%20%26%20left%20%2B%2050%25%20%E2%98%83%20Zo%C3%AB%2F%3F%3D%23%7B%7D")
+
+
+def test_json_values_are_escaped_by_the_encoder() -> None:
+    body = BodyTemplate.compile({"city": "{city}", "msg": "in {city}!"}, "json")
+    document = json.loads(body.render(tricky_context()))
+    assert document == {"city": TRICKY, "msg": f"in {TRICKY}!"}
+
+
+def test_form_bodies_are_form_encoded() -> None:
+    body = BodyTemplate.compile({"city": "{city}", "n": 5}, "form").render(tricky_context())
+    text = body.decode()
+    assert text.startswith("city=He+said+%22hi%22+%26+left+%2B+50%25")
+    assert parse_qsl(text) == [("city", TRICKY), ("n", "5")]
+
+
+def test_text_bodies_insert_values_as_they_are() -> None:
+    body = BodyTemplate.compile("city={city}", "text").render(tricky_context())
+    assert body.decode() == f"city={TRICKY}"
+
+
+def test_headers_never_carry_line_breaks() -> None:
+    ctx = sample_context()
+    ctx.install.device.city = "a\r\nX-Evil: 1"
+    assert TextTemplate.compile("{city}").render(ctx) == "a  X-Evil: 1"
+
+
+@pytest.mark.parametrize(
+    ("source", "rendered"),
+    [("{{click_id}}", "{click_id}"), ("{{{click_id}}}", "{c8f1e2}"), ("a}b", "a}b"),
+     ('{{"k": "{click_id}"}}', '{"k": "c8f1e2"}'), ("", "")],
+)
+def test_double_braces_are_literal(source: str, rendered: str) -> None:
+    assert TextTemplate.compile(source).render(CTX) == rendered
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [("{clik_id}", "unknown macro {clik_id} (did you mean {click_id}?)"),
+     ("{nonsense_zzz}", "unknown macro {nonsense_zzz}"),
+     ("{Click_Id}", "{Click_Id} is not a macro name"),
+     ("a { b", "'{' opens no macro"),
+     ("{}", "{} is not a macro name")],
+)
+def test_bad_templates_are_errors(source: str, message: str) -> None:
+    with pytest.raises(TemplateError) as caught:
+        compile_text(source)
+    assert caught.value.message.startswith(message)
+
+
+def test_json_body_errors_name_the_spot() -> None:
+    with pytest.raises(TemplateError) as caught:
+        BodyTemplate.compile({"device": {"ids": ["{idfa}", "{idfb}"]}}, "json")
+    assert caught.value.field == "device.ids.1"
+
+
+def test_drop_empty_removes_parameters_and_keys_without_value() -> None:
+    url = UrlTemplate.compile("https://x.test/cb?gps_adid={gaid}&idfa={idfa}&k=v{gaid}")
+    assert url.render(CTX, drop_empty=True) == (
+        "https://x.test/cb?idfa=8C6CBC0D-5F43-4765-A6E6-84DFF3D24707&k=v")
+    assert url.render(CTX) == "https://x.test/cb?gps_adid=&idfa=8C6CBC0D-5F43-4765-A6E6-84DFF3D24707&k=v"
+    body = BodyTemplate.compile({"gaid": "{gaid}", "idfa": "{idfa}"}, "json")
+    assert json.loads(body.render(CTX, drop_empty=True)) == {"idfa": CTX.install.device.idfa}
+    assert json.loads(body.render(CTX)) == {"gaid": None, "idfa": CTX.install.device.idfa}
+
+
+def test_partial_rendering_equals_full_rendering() -> None:
+    template = UrlTemplate.compile("https://x.test/e?c={click_id}&ev={event_name}&v={event_value}")
+    partial = template.partial(CTX)
+    assert template.finish(partial, CTX) == template.render(CTX)
+
+
+# --- property: rendering replaces every macro, and only macros -----------------------------
+
+literal_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=8)
+part = st.one_of(literal_text.map(lambda t: ("lit", t)),
+                 st.sampled_from(sorted(CATALOGUE)).map(lambda n: ("macro", n)))
+
+
+@given(st.lists(part, max_size=12))
+def test_rendering_replaces_every_known_macro(parts: list[tuple[str, str]]) -> None:
+    source = "".join(
+        text.replace("{", "{{").replace("}", "}}") if kind == "lit" else f"{{{text}}}"
+        for kind, text in parts
+    )
+    expected = "".join(
+        text if kind == "lit" else to_text(CATALOGUE[text].get(CTX)) for kind, text in parts
+    )
+    template = TextTemplate.compile(source)
+    assert template.render(CTX) == expected.replace("\r", " ").replace("\n", " ")
