@@ -13,8 +13,10 @@ from sandbox.resources import static_dir
 from sandbox.settings import Settings, load_settings
 from sandbox.store import Store
 from sandbox.web.api import api
+from sandbox.web.assert_api import assert_api
 from sandbox.web.context import SandboxContext
 from sandbox.web.errors import register_error_handlers
+from sandbox.web.inspector import inspector
 
 
 def create_app(
@@ -33,6 +35,8 @@ def create_app(
     apply_config_file(context.store, settings.config)
 
     app.register_blueprint(api)
+    app.register_blueprint(assert_api)
+    app.register_blueprint(inspector)
     app.add_url_rule("/", "root", lambda: redirect("/ui/"))
     register_error_handlers(app)
     return app

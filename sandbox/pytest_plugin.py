@@ -8,28 +8,23 @@ Point it at an already running sandbox with ``--postback-sandbox-url``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 
-from sandbox.testing import RunningServer, start_server, wait_until_up
+from sandbox.client import SandboxClient, wait_until_up
+from sandbox.report import report
+from sandbox.testing import RunningServer, start_server
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("postback-sandbox")
-    group.addoption(
-        "--postback-sandbox-url",
-        default=None,
-        help="Use the sandbox running at this URL instead of starting one.",
-    )
-    group.addoption(
-        "--postback-sandbox-token",
-        default=None,
-        help="Admin token for a sandbox exposed beyond loopback.",
-    )
+    group.addoption("--postback-sandbox-url", default=None,
+                    help="Use the sandbox running at this URL instead of starting one.")
+    group.addoption("--postback-sandbox-token", default=None,
+                    help="Admin token for a sandbox exposed beyond loopback.")
 
 
 class PostbackSandbox:
@@ -37,13 +32,8 @@ class PostbackSandbox:
 
     def __init__(self, base_url: str, *, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.http = httpx.Client(base_url=self.base_url, headers=headers, timeout=330)
-        self.since_id = self._last_id()
-
-    def _last_id(self) -> int:
-        page = self.http.get("/api/postbacks", params={"limit": 1}).raise_for_status().json()
-        return int(page["postbacks"][0]["id"]) if page["postbacks"] else 0
+        self.client = SandboxClient(self.base_url, token=token)
+        self.since_id = self.client.last_id()
 
     def url(self, channel: str = "default", path: str = "", **query: Any) -> str:
         """The postback URL for a channel, with optional sub-path and query parameters."""
@@ -53,17 +43,37 @@ class PostbackSandbox:
 
     def postbacks(self, channel: str | None = None, **keys: str) -> list[dict[str, Any]]:
         """Every postback of this test (oldest first), optionally by channel and key columns."""
-        params: dict[str, Any] = {"since_id": self.since_id, "order": "asc", "limit": 500}
+        params: dict[str, Any] = {"since_id": self.since_id, **keys}
         if channel:
             params["channel"] = channel
-        params.update(keys)
-        found: list[dict[str, Any]] = []
-        while True:
-            page = self.http.get("/api/postbacks", params=params).raise_for_status().json()
-            found.extend(page["postbacks"])
-            if not page["next_cursor"]:
-                return found
-            params["cursor"] = page["next_cursor"]
+        return list(self.client.postbacks(params))
+
+    def assert_received(
+        self,
+        channel: str | None = None,
+        *,
+        where: Mapping[str, Any] | None = None,
+        count: int | Mapping[str, Any] | None = None,
+        unique: str | None = None,
+        within: float = 0,
+        during: float = 0,
+    ) -> dict[str, Any]:
+        """Assert on this test's postbacks; fails the test with the near misses explained."""
+        document: dict[str, Any] = {"where": dict(where or {}), "since_id": self.since_id,
+                                    "within": within, "during": during}
+        if channel is not None:
+            document["channel"] = channel
+        if count is not None:
+            document["count"] = count
+        if unique is not None:
+            document["unique"] = unique
+        result = self.client.assert_(document, wait=within + during)
+        if not result["ok"]:
+            pytest.fail(report([result]), pytrace=False)
+        return result
+
+    def close(self) -> None:
+        self.client.close()
 
 
 @pytest.fixture(scope="session")
@@ -84,8 +94,11 @@ def _postback_sandbox_server(
 
 
 @pytest.fixture
-def postback_sandbox(_postback_sandbox_server: tuple[str, str | None]) -> Iterator[PostbackSandbox]:
+def postback_sandbox(
+    _postback_sandbox_server: tuple[str, str | None],
+) -> Iterator[PostbackSandbox]:
+    """A live sandbox scoped to this test: ``url()``, ``postbacks()``, ``assert_received()``."""
     url, token = _postback_sandbox_server
     sandbox = PostbackSandbox(url, token=token)
     yield sandbox
-    sandbox.http.close()
+    sandbox.close()

@@ -6,12 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from sandbox.client import wait_until_up
+
+__all__ = ["READY_PREFIX", "RunningServer", "start_server", "wait_until_up"]
 
 READY_PREFIX = "postback-sandbox listening on "
 
@@ -69,16 +70,3 @@ def start_server(
     server = RunningServer(first[len(READY_PREFIX):].strip(), process, db, log)
     wait_until_up(server.url, timeout=timeout)
     return server
-
-
-def wait_until_up(url: str, *, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if httpx.get(f"{url}/api/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no sandbox answered at {url} within {timeout} s")
-        time.sleep(0.05)

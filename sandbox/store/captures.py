@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,8 @@ _COLUMNS = (
     "channel", "method", "path", "query_string", "query_json", "headers_json", "body",
     "decoded_body", "form_json", "json_body", "body_note", "content_type", "content_encoding",
     "remote_addr", "received_at", "body_size", "refused", "response_status",
-    "response_headers_json", "response_body", *KEY_NAMES,
+    "response_headers_json", "response_body", "verdict", "verdict_detail_json", "lint_json",
+    "replay_key", *KEY_NAMES,
 )
 _INSERT = (
     f"INSERT INTO captures ({', '.join(_COLUMNS)}) "
@@ -37,6 +38,8 @@ def _row_values(record: CaptureRecord, answer: Answer) -> tuple[Any, ...]:
         record.body_note, record.content_type, record.content_encoding, record.remote_addr,
         record.received_at, record.body_size, record.refused, answer.status,
         _DUMPS(answer.headers) if answer.headers else None, answer.body,
+        record.verdict, None if record.verdict_detail is None else _DUMPS(record.verdict_detail),
+        _DUMPS(record.lint) if record.lint else None, record.replay_key,
         *(keys.get(name) for name in KEY_NAMES),
     )
 
@@ -50,6 +53,7 @@ class CaptureFilter:
     since: str | None = None
     since_id: int | None = None
     text: str | None = None
+    verdict: str | None = None  # a verdict name, or "none" for captures without one
     keys: dict[str, str] = field(default_factory=dict)
     extra_sql: list[str] = field(default_factory=list)  # pushed-down conditions, parameterised
     extra_params: list[Any] = field(default_factory=list)
@@ -69,6 +73,11 @@ class CaptureFilter:
         if self.since_id is not None:
             clauses.append("id > ?")
             params.append(self.since_id)
+        if self.verdict == "none":
+            clauses.append("verdict IS NULL")
+        elif self.verdict is not None:
+            clauses.append("verdict = ?")
+            params.append(self.verdict)
         for key, value in self.keys.items():
             if key not in KEY_NAMES:  # never interpolate a name that is not a known column
                 raise ValueError(f"unknown key column {key!r}")
@@ -98,6 +107,15 @@ class CaptureRepository:
 
         return int(self._store.writer.run(write))
 
+    def insert_many(self, records: Sequence[tuple[CaptureRecord, Answer]]) -> None:
+        """Write many captures in one transaction (imports and benchmarks)."""
+        rows = [_row_values(record, answer) for record, answer in records]
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.executemany(_INSERT, rows)
+
+        self._store.writer.run(write)
+
     def insert_numbered(
         self, record: CaptureRecord, decide: Callable[[int], Answer]
     ) -> tuple[int, Answer]:
@@ -118,6 +136,16 @@ class CaptureRepository:
 
         result: tuple[int, Answer] = self._store.writer.run(write)
         return result
+
+    def accepted_before(self, channel: str, replay_key: str) -> bool:
+        """Whether an earlier capture on ``channel`` with this replay key was answered 2xx
+        (a copy of an accepted delivery is a replay; one after a failure is a retry)."""
+        row = self._store.connection().execute(
+            "SELECT 1 FROM captures WHERE replay_key = ? AND channel = ? "
+            "AND response_status BETWEEN 200 AND 299 LIMIT 1",
+            (replay_key, channel),
+        ).fetchone()
+        return row is not None
 
     def get(self, capture_id: int) -> sqlite3.Row | None:
         return (
@@ -158,6 +186,23 @@ class CaptureRepository:
         where, params = (filters or CaptureFilter()).where()
         row = self._store.connection().execute(f"SELECT count(*) FROM captures{where}", params)
         return int(row.fetchone()[0])
+
+    def select_where(
+        self, clause: str, params: Sequence[Any], *, limit: int | None = None
+    ) -> list[sqlite3.Row]:
+        """Captures matching a parameterised clause from sandbox/sql_conditions.py, newest first.
+
+        The clause comes from the assertion translator, whose field names never reach SQL:
+        only fixed column names and bound parameters do.
+        """
+        sql = f"SELECT * FROM captures WHERE {clause} ORDER BY id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return self._store.connection().execute(sql, tuple(params)).fetchall()
+
+    def count_where(self, clause: str, params: Sequence[Any]) -> int:
+        sql = f"SELECT count(*) FROM captures WHERE {clause}"
+        return int(self._store.connection().execute(sql, tuple(params)).fetchone()[0])
 
     def count_channel(self, channel: str) -> int:
         return self.count(CaptureFilter(channel=channel))

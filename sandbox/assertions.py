@@ -1,0 +1,156 @@
+"""Running assertions against the store: the indexed part in SQL, the rest in Python, waiting
+for ``within`` and watching through ``during`` on an injectable clock.
+
+Every face (``/api/assert``, ``postback-sandbox assert``, the pytest plugin, scenario
+expectations) calls ``check``, so an assertion means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from sandbox.capture_view import capture_view
+from sandbox.clock import Clock
+from sandbox.conditions import parse_conditions, parse_count
+from sandbox.matchers import (
+    NEAR_MISS_WINDOW,
+    Assertion,
+    Outcome,
+    WaitJudge,
+    in_scope,
+    matches,
+    summarize,
+)
+from sandbox.sql_conditions import SQL_FUNCTIONS, translate_assertion
+from sandbox.store import Store
+
+POLL_SECONDS = 0.05  # how often a waiting assertion looks for new records (one indexed max())
+View = Mapping[str, Any]
+
+
+class Source(Protocol):
+    """Where an assertion's records come from (captures; deliveries register their own)."""
+
+    def version(self) -> int:
+        """Changes whenever a record that could matter arrives (a cheap look)."""
+        ...
+
+    def judge(self, assertion: Assertion, *, near_misses: bool) -> Outcome: ...
+
+
+class CaptureSource:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        store.install_functions(SQL_FUNCTIONS)
+
+    def version(self) -> int:
+        return self.store.captures.last_id()
+
+    def judge(self, assertion: Assertion, *, near_misses: bool) -> Outcome:
+        sql = translate_assertion(assertion)
+        captures = self.store.captures
+        needs_views = bool(sql.residual) or assertion.unique is not None
+        if needs_views:
+            rows = captures.select_where(sql.clause, sql.params)
+            matched = [v for v in map(capture_view, rows) if matches(sql.residual, v)]
+            count = len(matched)
+        else:
+            count = captures.count_where(sql.clause, sql.params)
+            matched = [capture_view(r) for r in captures.select_where(
+                sql.clause, sql.params, limit=20)]
+        recent: list[View] = []
+        if near_misses:
+            scope = translate_assertion(_scope_only(assertion))
+            rows = captures.select_where(scope.clause, scope.params, limit=NEAR_MISS_WINDOW)
+            recent = [v for v in map(capture_view, rows) if in_scope(assertion, v)]
+        return summarize(assertion, matched, recent, matched_count=count)
+
+
+def _scope_only(assertion: Assertion) -> Assertion:
+    return replace(assertion, where=())
+
+
+SOURCES: dict[str, Callable[[Store], Source]] = {"captures": CaptureSource}
+
+
+@dataclass(frozen=True)
+class Result:
+    assertion: Assertion
+    outcome: Outcome
+    waited: float
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome.ok
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.outcome.to_dict(),
+            "name": self.assertion.name,
+            "assertion": self.assertion.to_dict(),
+            "waited": round(self.waited, 3),
+        }
+
+
+def check(store: Store, assertion: Assertion, clock: Clock) -> Result:
+    """Judge one assertion, waiting up to ``within`` and then watching ``during`` seconds."""
+    source = SOURCES[assertion.on](store)
+    judge = WaitJudge.for_assertion(assertion)
+    started = clock.monotonic()
+    seen = source.version()
+    outcome = source.judge(assertion, near_misses=False)
+    while True:
+        elapsed = clock.monotonic() - started
+        step = judge.observe(outcome.ok, elapsed)
+        if step != "wait":
+            break
+        next_look = started + judge.deadline
+        while clock.monotonic() < next_look:
+            clock.sleep(min(POLL_SECONDS, max(0.0, next_look - clock.monotonic())))
+            if source.version() != seen:
+                break
+        seen = source.version()
+        outcome = source.judge(assertion, near_misses=False)
+    if not outcome.ok:  # explain the failure with the nearest misses
+        outcome = source.judge(assertion, near_misses=True)
+    return Result(assertion, outcome, clock.monotonic() - started)
+
+
+def check_all(store: Store, assertions: Sequence[Assertion], clock: Clock) -> list[Result]:
+    """Several assertions, all of which must hold; each gets its own wait."""
+    return [check(store, assertion, clock) for assertion in assertions]
+
+
+ASSERTION_PARAMS = ("channel", "count", "unique", "since", "since_id", "within", "during", "on",
+                    "name")
+
+
+def assertion_from_params(params: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """The URL form: ``field=value`` equalities, repeated ``where=<condition>``, and options.
+
+    ``GET /api/assert?channel=net1&query.event=af_purchase&where=json.revenue>=0.99&count=1``
+    """
+    doc: dict[str, Any] = {}
+    where: dict[str, Any] = {}
+    for name, values in params.items():
+        if name == "where":
+            continue
+        value = values[-1]
+        if name in ASSERTION_PARAMS:
+            doc[name] = parse_count(value) if name == "count" else _number_or_text(name, value)
+        else:
+            where[name] = value
+    where.update(parse_conditions(params.get("where", [])))
+    doc["where"] = where
+    return doc
+
+
+def _number_or_text(name: str, value: str) -> Any:
+    if name in ("since_id", "within", "during"):
+        try:
+            return float(value) if name != "since_id" else int(value)
+        except ValueError:
+            return value  # parse_assertion names the field and what was expected
+    return value
