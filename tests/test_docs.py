@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ def examples(kind: str) -> list[str]:
 @pytest.mark.parametrize("index", range(len(examples("shell"))))
 def test_readme_shell_examples_run(server: RunningServer, tmp_path: Path, index: int):
     script = examples("shell")[index].replace(DEFAULT_URL, server.url)
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")  # as in a checkout
     bin_dir = Path(sys.executable).parent
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path,
                             capture_output=True, text=True, timeout=120,

@@ -12,6 +12,7 @@ import pkgutil
 import sqlite3
 from collections.abc import Callable
 
+from sandbox.errors import ConfigError
 from sandbox.store import migrations
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -44,7 +45,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     """Bring the database up to the newest version; answer the version it is at."""
     current = conn.execute("PRAGMA user_version").fetchone()[0]
     if current > len(MIGRATIONS):
-        raise RuntimeError(
+        raise ConfigError(
             f"database schema version {current} is newer than this postback-sandbox "
             f"({len(MIGRATIONS)}); upgrade postback-sandbox"
         )
