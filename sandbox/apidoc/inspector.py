@@ -1,0 +1,142 @@
+"""OpenAPI for the inspector's endpoints: live stream, replay, "assert on this", chart data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.openapi import CAPTURE_ID, ERRORS, FILTERS, json_response, param
+
+COUNTS = {"type": "array", "items": {"type": "integer", "minimum": 0}}
+
+SCHEMAS: dict[str, Any] = {
+    "ReplayResult": {
+        "type": "object",
+        "required": ["id", "url", "method", "status", "elapsed_ms", "headers", "body",
+                     "body_truncated", "error"],
+        "properties": {
+            "id": {"type": "integer"},
+            "url": {"type": "string"},
+            "method": {"type": "string"},
+            "status": {"type": ["integer", "null"], "description": "null when no answer came"},
+            "elapsed_ms": {"type": "number"},
+            "headers": {"type": "array", "items": {
+                "type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}},
+            "body": {"type": "string", "description": "the answer's first 4096 characters"},
+            "body_truncated": {"type": "boolean"},
+            "error": {"type": ["string", "null"]},
+        },
+    },
+    "BuiltAssertion": {
+        "type": "object",
+        "required": ["id", "fields", "assertion", "conditions", "cli", "pytest", "candidates"],
+        "properties": {
+            "id": {"type": "integer"},
+            "fields": {"type": "array", "items": {"type": "string"}},
+            "assertion": {"$ref": "#/components/schemas/Assertion"},
+            "conditions": {"type": "array", "items": {"type": "string"}},
+            "cli": {"type": "string"},
+            "pytest": {"type": "string"},
+            "candidates": {"type": "array", "items": {
+                "type": "object", "required": ["field", "value", "condition"],
+                "properties": {"field": {"type": "string"}, "value": {},
+                               "condition": {"type": "string"}},
+            }},
+        },
+    },
+    "PostbacksPerMinute": {
+        "type": "object",
+        "required": ["channel", "minutes", "channels", "total", "peak"],
+        "properties": {
+            "channel": {"type": ["string", "null"]},
+            "minutes": {"type": "array", "items": {"type": "string"},
+                        "description": "UTC minutes, YYYY-MM-DDTHH:MM, oldest first"},
+            "channels": {"type": "array", "items": {
+                "type": "object", "required": ["channel", "counts", "total"],
+                "properties": {"channel": {"type": "string"}, "counts": COUNTS,
+                               "total": {"type": "integer"}},
+            }},
+            "total": {"type": "integer"},
+            "peak": {"type": "integer"},
+        },
+    },
+    "EventNames": {
+        "type": "object",
+        "required": ["channel", "events", "total", "other"],
+        "properties": {
+            "channel": {"type": ["string", "null"]},
+            "events": {"type": "array", "items": {
+                "type": "object", "required": ["event_name", "total", "channels"],
+                "properties": {
+                    "event_name": {"type": ["string", "null"]},
+                    "total": {"type": "integer"},
+                    "channels": {"type": "object",
+                                 "additionalProperties": {"type": "integer"}},
+                },
+            }},
+            "total": {"type": "integer"},
+            "other": {"type": "integer", "description": "postbacks under names not listed"},
+        },
+    },
+}
+
+SEARCH = [
+    *FILTERS,
+    param("verdict", description="a verdict, or none for postbacks without one"),
+    param("where", description="a condition in the assertion grammar; repeat for several",
+          explode=True),
+]
+
+PATHS: dict[str, Any] = {
+    "/api/postbacks/stream": {"get": {
+        "summary": "New postbacks as Server-Sent Events (event 'postbacks', data "
+                   "{rows, more}); ends after 60 s, EventSource reconnects with Last-Event-ID",
+        "parameters": [
+            *SEARCH,
+            param("after_id", schema={"type": "integer", "minimum": 0},
+                  description="send postbacks above this id (default: the newest now)"),
+        ],
+        "responses": {"200": {"description": "text/event-stream",
+                              "content": {"text/event-stream": {}}}, **ERRORS},
+    }},
+    "/api/postbacks/{capture_id}/replay": {"post": {
+        "summary": "Send a captured postback again (method, headers, raw body) to a URL",
+        "parameters": [CAPTURE_ID],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["url"],
+            "properties": {"url": {"type": "string", "format": "uri"},
+                           "timeout": {"type": "number", "exclusiveMinimum": 0,
+                                       "maximum": 60}},
+        }}}},
+        "responses": {"200": json_response("What the URL answered (or the error)",
+                                           "ReplayResult"),
+                      **ERRORS,
+                      "403": json_response("Sent from another origin", "Error")},
+    }},
+    "/api/postbacks/{capture_id}/assertion": {"get": {
+        "summary": "Build an assertion that holds on this postback from chosen fields: "
+                   "JSON, CLI line and pytest call",
+        "parameters": [
+            CAPTURE_ID,
+            param("field", description="a field to assert on; repeat for several "
+                                       "(default: the extracted keys)", explode=True),
+            param("count", description="how many must match: 1, >=1, <=3, 1..3"),
+        ],
+        "responses": {"200": json_response("The assertion", "BuiltAssertion"), **ERRORS},
+    }},
+    "/api/stats/postbacks-per-minute": {"get": {
+        "summary": "Postbacks per minute per channel over the last N minutes (UTC)",
+        "parameters": [
+            param("minutes", schema={"type": "integer", "minimum": 1, "maximum": 1440}),
+            param("channel"),
+        ],
+        "responses": {"200": json_response("Counts", "PostbacksPerMinute"), **ERRORS},
+    }},
+    "/api/stats/event-names": {"get": {
+        "summary": "Postbacks per extracted event name (and channel), most frequent first",
+        "parameters": [
+            param("channel"),
+            param("limit", schema={"type": "integer", "minimum": 1, "maximum": 50}),
+        ],
+        "responses": {"200": json_response("Counts", "EventNames"), **ERRORS},
+    }},
+}

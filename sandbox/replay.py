@@ -1,0 +1,138 @@
+"""Replay a captured postback to a URL: the same method, headers and raw body bytes.
+
+The target URL replaces scheme, host and path; when it has no query string of its own, the
+captured one is appended as it came. Hop-by-hop headers and Host/Content-Length are left to
+the HTTP client; ``X-Postback-Sandbox-Replay`` names the capture being replayed.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from sandbox.clock import Clock, SystemClock
+from sandbox.errors import SandboxError
+
+DEFAULT_TIMEOUT = 10.0
+MAX_TIMEOUT = 60.0
+MAX_URL_LENGTH = 8 * 1024
+SNIPPET_CHARS = 4096
+REPLAY_HEADER = "X-Postback-Sandbox-Replay"
+DROPPED_HEADERS = frozenset({
+    "host", "content-length", "connection", "keep-alive", "transfer-encoding", "te",
+    "upgrade", "trailer", "expect", "proxy-authorization", "proxy-connection",
+    REPLAY_HEADER.lower(),
+})
+
+
+@dataclass(frozen=True)
+class ReplayRequest:
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    url: str
+    method: str
+    status: int | None
+    elapsed_ms: float
+    headers: list[tuple[str, str]]
+    body: str
+    body_truncated: bool
+    error: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        answer = asdict(self)
+        answer["headers"] = [list(pair) for pair in self.headers]
+        return answer
+
+
+def _bad_url(url: object, problem: str) -> SandboxError:
+    return SandboxError(f"url {url!r}: {problem}", code="bad_url", field="url")
+
+
+def check_url(url: object) -> str:
+    """An absolute http(s) URL, or SandboxError naming the field ``url``."""
+    if not isinstance(url, str) or not url:
+        raise _bad_url(url, "expected an absolute http:// or https:// URL")
+    if len(url) > MAX_URL_LENGTH or any(ord(c) < 33 for c in url):
+        raise _bad_url(url[:80], f"expected at most {MAX_URL_LENGTH} characters and no spaces")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _bad_url(url, "expected an absolute http:// or https:// URL with a host")
+    return url
+
+
+def raw_body(view: Mapping[str, Any]) -> bytes:
+    """The body bytes exactly as received, from a capture view."""
+    if view.get("body_encoding") == "base64":
+        return base64.b64decode(view["body"])
+    return str(view.get("body") or "").encode("utf-8")
+
+
+def replay_request(view: Mapping[str, Any], url: str) -> ReplayRequest:
+    """What replaying ``view`` to ``url`` sends (pure)."""
+    target = check_url(url)
+    if not urlsplit(target).query and view.get("query_string"):
+        target = f"{target.split('#', 1)[0]}?{view['query_string']}"
+    headers = tuple(
+        (str(name), str(value))
+        for name, value in view.get("headers") or []
+        if str(name).lower() not in DROPPED_HEADERS
+    )
+    return ReplayRequest(
+        method=str(view["method"]),
+        url=target,
+        headers=(*headers, (REPLAY_HEADER, str(view["id"]))),
+        body=raw_body(view),
+    )
+
+
+def send(
+    request: ReplayRequest, *, timeout: float = DEFAULT_TIMEOUT, clock: Clock | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> ReplayResult:
+    """Send the request once, no redirects followed, no proxy from the environment."""
+    clock = clock or SystemClock()
+    started = clock.monotonic()
+    try:
+        with httpx.Client(
+            timeout=min(timeout, MAX_TIMEOUT), follow_redirects=False, trust_env=False,
+            transport=transport,
+        ) as client:
+            answer = client.request(
+                request.method, request.url, headers=list(request.headers),
+                content=request.body or None,
+            )
+    except httpx.HTTPError as error:
+        return ReplayResult(
+            url=request.url, method=request.method, status=None,
+            elapsed_ms=_ms(clock, started), headers=[], body="", body_truncated=False,
+            error=f"{type(error).__name__}: {error}" if str(error) else type(error).__name__,
+        )
+    text = answer.content.decode("utf-8", "replace")
+    return ReplayResult(
+        url=request.url, method=request.method, status=answer.status_code,
+        elapsed_ms=_ms(clock, started), headers=list(answer.headers.multi_items()),
+        body=text[:SNIPPET_CHARS], body_truncated=len(text) > SNIPPET_CHARS, error=None,
+    )
+
+
+def _ms(clock: Clock, started: float) -> float:
+    return round((clock.monotonic() - started) * 1000, 1)
+
+
+def replay(
+    view: Mapping[str, Any], url: str, *, timeout: float = DEFAULT_TIMEOUT,
+    clock: Clock | None = None, transport: httpx.BaseTransport | None = None,
+) -> ReplayResult:
+    """Replay a captured postback to ``url`` and report what came back."""
+    return send(replay_request(view, url), timeout=timeout, clock=clock, transport=transport)

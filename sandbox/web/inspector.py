@@ -1,0 +1,156 @@
+"""The web inspector at /ui/: postbacks (live), one postback, channels, charts.
+
+Every page renders the dict its JSON twin in /api/ answers (named in each page's footer), plus
+presentation helpers. Captured content is hostile: Jinja escapes everything, pages carry no
+inline script, and a Content-Security-Policy header allows scripts from /static/ only.
+``inspector`` groups the pages (/ui) and their JSON endpoints (/api) under one registration.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from sandbox.assertion_builder import DEFAULT_COUNT
+from sandbox.conditions import format_count
+from sandbox.errors import SandboxError
+from sandbox.postback_search import NO_VERDICT, parse_search, search_page, summary
+from sandbox.web import inspector_charts
+from sandbox.web.context import sandbox
+from sandbox.web.inspector_api import (
+    assertion_for,
+    capture_or_404,
+    check_origin,
+    event_names_from,
+    inspector_api,
+    per_minute_from,
+)
+from sandbox.web.inspector_format import body_display, curl_command, human_size
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+VERDICTS = ("valid", "missing", "invalid", "stale", "replayed", "not_allowlisted", NO_VERDICT)
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+LIST_PARAMS = ("channel", "method", "verdict", "q", "limit")
+
+ui = Blueprint("ui", __name__, url_prefix="/ui", template_folder="templates")
+inspector = Blueprint("inspector", __name__)
+inspector.register_blueprint(ui)
+inspector.register_blueprint(inspector_api)
+ui.before_request(check_origin)
+
+
+@ui.after_request
+def secure_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+@ui.errorhandler(SandboxError)
+def error_page(error: SandboxError) -> tuple[str, int]:
+    return render_template("error.html", error=error.to_dict()["error"]), error.status
+
+
+@ui.app_template_filter("size")
+def _size(value: int | None) -> str:
+    return "" if value is None else human_size(int(value))
+
+
+def _api_json(endpoint: str, **values: Any) -> Any:
+    """The JSON an /api view answers, called in this request (the page's JSON twin)."""
+    response = current_app.view_functions[endpoint](**values)
+    assert isinstance(response, Response)
+    return response.get_json()
+
+
+def _where_lines() -> list[str]:
+    """Conditions from the filter form (one a line) or repeated where= parameters."""
+    return [
+        line.strip()
+        for value in request.args.getlist("where")
+        for line in value.splitlines()
+        if line.strip()
+    ]
+
+
+@ui.get("/")
+def postbacks() -> str:
+    where = _where_lines()
+    error = None
+    page: dict[str, Any] = {"postbacks": [], "next_cursor": None, "count": 0}
+    try:
+        page = search_page(sandbox().store, parse_search(request.args, where=where))
+    except SandboxError as problem:
+        error = problem.to_dict()["error"]
+    filters = {name: request.args.get(name, "") for name in LIST_PARAMS}
+    kept = [(k, v) for k, v in filters.items() if v] + [("where", w) for w in where]
+    live = not request.args.get("cursor") and request.args.get("order", "desc") == "desc"
+    return render_template(
+        "postbacks.html",
+        page=page,
+        rows=[summary(view) for view in page["postbacks"]],
+        error=error,
+        filters=filters,
+        where_text="\n".join(where),
+        filter_query=urlencode(kept),
+        live=live and error is None,
+        channels=[c["channel"] for c in _api_json("api.list_channels")["channels"]],
+        verdicts=VERDICTS,
+        methods=METHODS,
+        stored=sandbox().store.captures.count(),
+        last_id=sandbox().store.captures.last_id(),
+        twin="/api/postbacks" + (f"?{urlencode(kept)}" if kept else ""),
+    )
+
+
+@ui.get("/postbacks/<int:capture_id>")
+def postback(capture_id: int) -> str:
+    view = capture_or_404(capture_id)
+    built = assertion_for(view, [], DEFAULT_COUNT)
+    return render_template(
+        "postback.html",
+        view=view,
+        body=body_display(view),
+        curl=curl_command(view, request.host_url),
+        built=built,
+        assertion_json=json.dumps(built["assertion"], indent=2, ensure_ascii=False),
+        count_text=format_count(built["assertion"]["count"]),
+        replay_url=request.host_url.rstrip("/") + "/pb/" + view["channel"],
+        twin=f"/api/postbacks/{capture_id}",
+    )
+
+
+@ui.get("/channels")
+def channels() -> str:
+    listing = _api_json("api.list_channels")
+    details = [_api_json("api.get_channel", name=c["channel"]) for c in listing["channels"]]
+    return render_template(
+        "channels.html", listing=listing, details=details, twin="/api/channels"
+    )
+
+
+@ui.get("/charts")
+def charts() -> str:
+    per_minute = per_minute_from(request.args)
+    events = event_names_from(request.args)
+    channel = request.args.get("channel", "")
+    return render_template(
+        "charts.html",
+        per_minute=per_minute,
+        events=events,
+        minute_chart=inspector_charts.minute_bars(per_minute),
+        event_chart=inspector_charts.event_bars(events),
+        channel=channel,
+        minutes=len(per_minute["minutes"]),
+        channels=[c["channel"] for c in _api_json("api.list_channels")["channels"]],
+        twin="/api/stats/postbacks-per-minute" + (f"?{urlencode({'channel': channel})}"
+                                                  if channel else ""),
+    )

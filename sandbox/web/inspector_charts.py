@@ -1,0 +1,93 @@
+"""SVG geometry for the inspector's charts, from the dicts the /api/stats endpoints answer. Pure.
+
+The templates draw these shapes as SVG elements (no script, no inline style): colours come from
+CSS classes ``series-N``, so dark and light themes both apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+SERIES_COLOURS = 8
+WIDTH = 760
+HEIGHT = 220
+LEFT = 44
+BOTTOM = 26
+TOP = 10
+ROW = 24
+LABEL_WIDTH = 190
+BAR_WIDTH = 460
+
+
+def _nice_ceiling(peak: int) -> int:
+    """The y-axis top: 1, 2, 5 times a power of ten, at least the peak."""
+    if peak <= 0:
+        return 1
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            if step * factor >= peak:
+                return step * factor
+        step *= 10
+
+
+def minute_bars(series: Mapping[str, Any]) -> dict[str, Any]:
+    """Stacked bars, one per minute, one colour per channel; ticks every 10 minutes."""
+    minutes = series["minutes"]
+    top = _nice_ceiling(max(_stacked(series), default=0))
+    plot_h = HEIGHT - TOP - BOTTOM
+    slot = (WIDTH - LEFT - 8) / max(len(minutes), 1)
+    rects = []
+    for index, label in enumerate(minutes):
+        base = 0
+        for colour, channel in enumerate(series["channels"]):
+            count = channel["counts"][index]
+            if not count:
+                continue
+            height = plot_h * count / top
+            y = TOP + plot_h * (1 - (base + count) / top)
+            rects.append({
+                "x": round(LEFT + index * slot + 1, 1), "y": round(y, 1),
+                "w": round(max(slot - 2, 1), 1), "h": round(height, 1),
+                "css": f"series-{colour % SERIES_COLOURS}",
+                "title": f"{label[11:]} {channel['channel']}: {count}",
+            })
+            base += count
+    ticks = [
+        {"x": round(LEFT + index * slot, 1), "label": label[11:]}
+        for index, label in enumerate(minutes) if index % 10 == 0
+    ]
+    return {
+        "width": WIDTH, "height": HEIGHT, "left": LEFT, "top": TOP,
+        "bottom": HEIGHT - BOTTOM, "right": WIDTH - 8, "rects": rects, "ticks": ticks,
+        "y_max": top,
+        "legend": [
+            {"channel": c["channel"], "total": c["total"], "css": f"series-{i % SERIES_COLOURS}"}
+            for i, c in enumerate(series["channels"])
+        ],
+    }
+
+
+def _stacked(series: Mapping[str, Any]) -> list[int]:
+    channels = series["channels"]
+    return [sum(c["counts"][i] for c in channels) for i in range(len(series["minutes"]))]
+
+
+def event_bars(breakdown: Mapping[str, Any]) -> dict[str, Any]:
+    """Horizontal bars, one per event name, longest first."""
+    events = breakdown["events"]
+    peak = max((e["total"] for e in events), default=0) or 1
+    bars = []
+    for index, event in enumerate(events):
+        name = event["event_name"]
+        bars.append({
+            "y": index * ROW, "label": "(none)" if name is None else name,
+            "w": round(max(BAR_WIDTH * event["total"] / peak, 1), 1), "total": event["total"],
+            "css": f"series-{index % SERIES_COLOURS}",
+            "title": ", ".join(f"{c}: {n}" for c, n in event["channels"].items()),
+        })
+    return {
+        "width": LABEL_WIDTH + BAR_WIDTH + 70, "height": max(len(bars), 1) * ROW,
+        "label_width": LABEL_WIDTH, "bars": bars,
+    }

@@ -1,0 +1,73 @@
+"""Presentation helpers for the inspector's detail page: hex dumps, curl lines, sizes. Pure."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from typing import Any
+
+from sandbox.replay import DROPPED_HEADERS, raw_body
+
+HEX_LIMIT = 64 * 1024  # bytes shown as hex; the rest is a download away
+TEXT_LIMIT = 256 * 1024  # characters of text shown
+BYTES_PER_LINE = 16
+
+
+def hexdump(raw: bytes, *, limit: int = HEX_LIMIT) -> list[dict[str, str]]:
+    """[{"offset", "hex", "text"}], 16 bytes a line; non-printable bytes show as '.'."""
+    lines = []
+    for start in range(0, min(len(raw), limit), BYTES_PER_LINE):
+        chunk = raw[start : start + BYTES_PER_LINE]
+        hex_part = " ".join(f"{byte:02x}" for byte in chunk).ljust(BYTES_PER_LINE * 3 - 1)
+        text = "".join(chr(byte) if 32 <= byte < 127 else "." for byte in chunk)
+        lines.append({"offset": f"{start:08x}", "hex": hex_part, "text": text})
+    return lines
+
+
+def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
+def curl_command(view: Mapping[str, Any], base_url: str) -> str:
+    """A curl line that sends the capture again to the same path on ``base_url``.
+
+    A body that is not UTF-8 text is read from a file, fetched first from the body endpoint.
+    """
+    base = base_url.rstrip("/")
+    url = base + str(view["path"])
+    if view.get("query_string"):
+        url += "?" + str(view["query_string"])
+    parts = ["curl", "-X", str(view["method"]), url]
+    for name, value in view.get("headers") or []:
+        if str(name).lower() not in DROPPED_HEADERS:
+            parts += ["-H", f"{name}: {value}"]
+    prefix = ""
+    body = raw_body(view)
+    if body and view.get("body_encoding") == "base64":
+        file_name = f"postback-{view['id']}.body"
+        prefix = shlex.join(
+            ["curl", "-s", "-o", file_name, f"{base}/api/postbacks/{view['id']}/body"]
+        ) + " && \\\n  "
+        parts += ["--data-binary", f"@{file_name}"]
+    elif body:  # --data-raw: a body starting with @ is text, not a file name
+        parts += ["--data-raw", body.decode("utf-8")]
+    return prefix + " ".join(shlex.quote(part) for part in parts)
+
+
+def body_display(view: Mapping[str, Any]) -> dict[str, Any]:
+    """How the raw body is shown: text (cut at TEXT_LIMIT) or a hex dump (cut at HEX_LIMIT)."""
+    raw = raw_body(view)
+    if view.get("body_encoding") == "base64":
+        return {
+            "kind": "hex", "lines": hexdump(raw), "truncated": len(raw) > HEX_LIMIT,
+            "size": len(raw),
+        }
+    text = str(view.get("body") or "")
+    return {
+        "kind": "text", "text": text[:TEXT_LIMIT], "truncated": len(text) > TEXT_LIMIT,
+        "size": len(raw),
+    }
