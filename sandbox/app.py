@@ -11,12 +11,14 @@ from sandbox.clock import Clock, SystemClock
 from sandbox.config_file import apply_config_file
 from sandbox.resources import static_dir
 from sandbox.settings import Settings, load_settings
+from sandbox.sql_conditions import SQL_FUNCTIONS
 from sandbox.store import Store
 from sandbox.web.api import api
 from sandbox.web.assert_api import assert_api
 from sandbox.web.context import SandboxContext
 from sandbox.web.errors import register_error_handlers
 from sandbox.web.inspector import inspector
+from sandbox.web.runs_api import runs_api
 
 
 def create_app(
@@ -32,11 +34,13 @@ def create_app(
         store=store or Store(settings.db), clock=clock or SystemClock(), settings=settings
     )
     app.extensions["sandbox"] = context
+    context.store.install_functions(SQL_FUNCTIONS)
     apply_config_file(context.store, settings.config)
 
     app.register_blueprint(api)
     app.register_blueprint(assert_api)
     app.register_blueprint(inspector)
+    app.register_blueprint(runs_api)
     app.add_url_rule("/", "root", lambda: redirect("/ui/"))
     register_error_handlers(app)
     return app

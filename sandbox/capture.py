@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+from sandbox.lint import lint_capture
 from sandbox.postback_keys import extract_keys
 
 CHANNEL_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -61,6 +62,10 @@ class CaptureRecord:
     body_note: str | None = None
     refused: str | None = None
     keys: dict[str, str | None] = field(default_factory=dict)
+    lint: list[dict[str, str]] = field(default_factory=list)
+    verdict: str | None = None
+    verdict_detail: dict[str, Any] | None = None
+    replay_key: str | None = None
 
 
 def parse_query(query_string: str) -> dict[str, list[str]]:
@@ -99,16 +104,16 @@ def _depth(value: Any, limit: int) -> int:
     return deepest
 
 
-def _parse_json(text: str) -> tuple[Any, str | None, str | None]:
+def _parse_json(text: str, max_depth: int) -> tuple[Any, str | None, str | None]:
     """(value, canonical json text, note) for a body that claims or looks like JSON."""
     try:
         value = json.loads(text)
     except ValueError as exc:
         return None, None, f"invalid JSON: {exc}"
     except RecursionError:
-        return None, None, f"invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels"
-    if _depth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
-        return None, None, f"JSON nested deeper than {MAX_JSON_DEPTH} levels; kept raw only"
+        return None, None, f"invalid JSON: nested deeper than {max_depth} levels"
+    if _depth(value, max_depth) > max_depth:
+        return None, None, f"JSON nested deeper than {max_depth} levels; kept raw only"
     return value, json.dumps(value, ensure_ascii=False, separators=(",", ":")), None
 
 
@@ -120,9 +125,10 @@ def _looks_like_json(content_type: str, text: str) -> bool:
 
 
 def build_record(
-    request: InboundRequest, *, decoded_limit: int, refused: str | None = None
+    request: InboundRequest, *, decoded_limit: int, refused: str | None = None,
+    max_json_depth: int = MAX_JSON_DEPTH,
 ) -> CaptureRecord:
-    """Interpret a request: parse query, form and JSON views, extract the postback keys."""
+    """Interpret a request: parse query, form and JSON views, extract the keys, lint."""
     content_type = request.header("Content-Type")
     content_encoding = (request.header("Content-Encoding") or "").strip().lower() or None
     record = CaptureRecord(
@@ -152,7 +158,8 @@ def build_record(
         if mime == "application/x-www-form-urlencoded":
             record.form = parse_qs(text, keep_blank_values=True)
         elif _looks_like_json(mime, text):
-            json_value, record.json_text, note = _parse_json(text)
+            json_value, record.json_text, note = _parse_json(text, max_json_depth)
             record.body_note = record.body_note or note
     record.keys = extract_keys(record.query, record.form, json_value)
+    record.lint = lint_capture(record.query, record.form, json_value, record.keys)
     return record

@@ -1,11 +1,18 @@
-"""A stored capture row becomes the JSON view every face shows and the matcher reads."""
+"""A stored capture row becomes the JSON view every face shows and the matcher reads.
+
+``capture_view`` is the exact record (the matcher reads it); ``shown_view`` is what people see:
+the same view with credentials masked unless revealed.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import sqlite3
+from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from sandbox.channels import default_body
 from sandbox.postback_keys import KEY_NAMES
@@ -59,3 +66,105 @@ def capture_view(row: sqlite3.Row) -> dict[str, Any]:
         "refused": row["refused"],
         "response": {"status": row["response_status"], "headers": headers, "body": response_body},
     }
+
+
+# Masking: one rule for every view the API, exports and the inspector show.
+# A header, query/form parameter or JSON key whose NAME says it holds a credential has its
+# value masked, and every value found that way (and every configured channel secret) is then
+# masked wherever else it appears in the view: the raw query string, the body, the verdict.
+MASK = "****"
+SENSITIVE_NAME = re.compile(
+    r"token|secret|passw|api[-_]?key|authori[sz]|authentic|^auth$|cookie|sectkn|session"
+    r"|dev[-_]?key|credential",
+    re.IGNORECASE,
+)
+MIN_SECRET_LENGTH = 4  # shorter values are masked where named, not searched for elsewhere
+
+
+def is_sensitive(name: str) -> bool:
+    return bool(SENSITIVE_NAME.search(name))
+
+
+def _mask_header(value: str) -> tuple[str, str]:
+    """(masked value, the secret part): an auth scheme such as Bearer stays readable."""
+    scheme, space, rest = value.partition(" ")
+    if space and rest.strip() and scheme.isalpha() and len(scheme) <= 16:
+        return f"{scheme} {MASK}", rest.strip()
+    return MASK, value
+
+
+def _mask_named(value: Any, found: set[str]) -> Any:
+    """Mask JSON objects' sensitive keys, collecting the values masked."""
+    if isinstance(value, dict):
+        masked = {}
+        for key, item in value.items():
+            if is_sensitive(str(key)) and isinstance(item, str | int | float) and item != "":
+                found.add(str(item))
+                masked[key] = MASK
+            else:
+                masked[key] = _mask_named(item, found)
+        return masked
+    if isinstance(value, list):
+        return [_mask_named(item, found) for item in value]
+    return value
+
+
+def _mask_multi(source: dict[str, list[str]] | None, found: set[str]) -> Any:
+    if source is None:
+        return None
+    masked = {}
+    for name, values in source.items():
+        if is_sensitive(name):
+            found.update(v for v in values if v)
+            masked[name] = [MASK if v else v for v in values]
+        else:
+            masked[name] = values
+    return masked
+
+
+def _replace_everywhere(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, MASK)
+        return value
+    if isinstance(value, dict):
+        return {key: _replace_everywhere(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_replace_everywhere(item, secrets) for item in value]
+    return value
+
+
+def mask_view(view: dict[str, Any], secrets: Iterable[str] = ()) -> dict[str, Any]:
+    """A capture view with credentials masked (``secrets``: configured secret values)."""
+    found: set[str] = set(secrets)
+    masked = dict(view)
+    headers = []
+    for name, value in view.get("headers") or []:
+        if is_sensitive(name) or name.lower() == "proxy-authorization":
+            shown, secret = _mask_header(value)
+            found.add(secret)
+            headers.append([name, shown])
+        else:
+            headers.append([name, value])
+    masked["headers"] = headers
+    masked["query"] = _mask_multi(view.get("query"), found)
+    masked["form"] = _mask_multi(view.get("form"), found)
+    masked["json"] = _mask_named(view.get("json"), found)
+    masked["verdict_detail"] = _mask_named(view.get("verdict_detail"), found)
+    variants = set()
+    for secret in found:
+        if len(secret) >= MIN_SECRET_LENGTH:
+            variants.update({secret, quote(secret, safe=""), quote_plus(secret, safe="")})
+    ordered = sorted(variants, key=len, reverse=True)  # longest first: no partial leftovers
+    if not ordered:
+        return masked
+    return {key: _replace_everywhere(value, ordered) for key, value in masked.items()}
+
+
+def shown_view(
+    row: sqlite3.Row, *, reveal: bool = False, secrets: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The view the API, exports and the inspector show: masked unless ``reveal``."""
+    view = capture_view(row)
+    return view if reveal else mask_view(view, secrets)

@@ -1,7 +1,8 @@
 """The sandbox configuration file (``--config sandbox.yaml``): YAML or JSON, validated.
 
-Today it holds channels and their answer settings; later issues add networks, campaigns and
-verification to the same schema. Errors name the file, the line and the field.
+Today it holds channels: their answer settings and their verification profile (secrets inline
+or as ``{"env": "NAME"}``, resolved from the environment when the file is loaded). Errors name
+the file, the line and the field.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sandbox.channels import parse_answer
 from sandbox.docfile import load_document
 from sandbox.errors import ConfigError, DocumentError, SandboxError
 from sandbox.store import Store
+from sandbox.trust import parse_verification
 
 ANSWER_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -41,7 +43,11 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "additionalProperties": {
                 "type": "object",
                 "additionalProperties": False,
-                "properties": {"answer": ANSWER_SCHEMA},
+                "properties": {
+                    "answer": ANSWER_SCHEMA,
+                    # checked field by field by the signing core, which names the field
+                    "verification": {"type": ["object", "string", "null"]},
+                },
             },
         },
     },
@@ -60,15 +66,19 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     for name, channel in (config.get("channels") or {}).items():
         try:
             parse_answer(channel.get("answer", {}))
+            parse_verification(channel.get("verification"),
+                               where=f"channels.{name}.verification")
+        except ConfigError as exc:
+            raise ConfigError(f"{file}: {exc.message}", field=exc.field) from None
         except SandboxError as exc:
             raise ConfigError(f"{file}: channels.{name}.{exc.message}") from None
     return config
 
 
 def apply_config_file(store: Store, path: str | Path | None) -> None:
-    """Store the channel answers a config file declares (each restarts its counters)."""
+    """Store the channel settings a config file declares (each restarts its counters)."""
     if not path:
         return
     config = load_config_file(path)
     for name, channel in (config.get("channels") or {}).items():
-        store.channels.put(name, channel.get("answer", {}))
+        store.channels.put(name, channel.get("answer", {}), channel.get("verification"))

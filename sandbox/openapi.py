@@ -11,6 +11,7 @@ import pkgutil
 from typing import Any
 
 from sandbox import __version__, apidoc
+from sandbox.apidoc.trust import REVEAL_PARAM, VERDICT_PARAM
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 MULTI = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
@@ -39,6 +40,7 @@ SCHEMAS: dict[str, Any] = {
             "status": {"const": "ok"},
             "version": {"type": "string"},
             "postbacks": {"type": "integer"},
+            "pruned": {"type": "integer", "description": "captures removed by retention"},
         },
     },
     "Postback": {
@@ -121,6 +123,7 @@ SCHEMAS: dict[str, Any] = {
             "channel": {"type": "string"},
             "configured": {"type": "boolean"},
             "answer": {"$ref": "#/components/schemas/ChannelAnswer"},
+            "verification": {"$ref": "#/components/schemas/Verification"},
             "requests": {"type": "integer"},
             "postbacks": {"type": "integer"},
         },
@@ -166,6 +169,9 @@ FILTERS = [
     param("since", description="ISO-8601 time with a zone; postbacks received at or after it"),
     param("since_id", schema={"type": "integer", "minimum": 0}),
     param("q", description="free text searched in path, query, headers and body"),
+    VERDICT_PARAM,
+    param("where", schema={"type": "array", "items": {"type": "string"}}, style="form",
+          explode=True, description="a condition in the assertion grammar; repeatable"),
     *(param(k) for k in ("click_id", "event_name", "transaction_id", "device_id", "revenue",
                          "currency")),
 ]
@@ -189,6 +195,7 @@ def _paths() -> dict[str, Any]:
                     param("limit", schema={"type": "integer", "minimum": 1, "maximum": 500}),
                     param("cursor", description="next_cursor of the previous page"),
                     param("order", schema={"enum": ["desc", "asc"]}),
+                    REVEAL_PARAM,
                 ],
                 "responses": {"200": json_response("A page", "PostbackPage"), **ERRORS},
             },
@@ -201,7 +208,7 @@ def _paths() -> dict[str, Any]:
         },
         "/api/postbacks/{capture_id}": {"get": {
             "summary": "One captured postback",
-            "parameters": [CAPTURE_ID],
+            "parameters": [CAPTURE_ID, REVEAL_PARAM],
             "responses": {"200": json_response("The postback", "Postback"), **ERRORS},
         }},
         "/api/postbacks/{capture_id}/body": {"get": {
@@ -211,7 +218,7 @@ def _paths() -> dict[str, Any]:
         }},
         "/api/export": {"get": {
             "summary": "Every matching postback as NDJSON, oldest first",
-            "parameters": FILTERS,
+            "parameters": [*FILTERS, REVEAL_PARAM],
             "responses": {"200": {"description": "One Postback per line",
                                   "content": {"application/x-ndjson": {}}}, **ERRORS},
         }},
@@ -232,10 +239,12 @@ def _paths() -> dict[str, Any]:
         "/api/channels/{name}": {
             method: {
                 "summary": summary,
-                "parameters": [CHANNEL],
+                "parameters": [CHANNEL, *([REVEAL_PARAM] if method == "get" else [])],
                 **({"requestBody": {"content": {"application/json": {"schema": {
                     "type": "object",
-                    "properties": {"answer": ref("ChannelAnswer")},
+                    "additionalProperties": False,
+                    "properties": {"answer": ref("ChannelAnswer"),
+                                   "verification": ref("Verification")},
                 }}}}} if method == "put" else {}),
                 "responses": {"200": json_response("The channel", "Channel"), **ERRORS},
             }

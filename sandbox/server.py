@@ -13,10 +13,16 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sandbox.clock import SystemClock
 from sandbox.config_file import apply_config_file
 from sandbox.errors import ConfigError
 from sandbox.settings import Settings
 from sandbox.store import Store
+from sandbox.store.retention import RetentionPolicy, prune
+
+# granian's own HTTP/1 read buffer bounds the request head before the sandbox sees it; keep it
+# well above the sandbox's limits so oversized heads reach the receiver and are recorded (431).
+MIN_HTTP1_BUFFER = 417_792
 
 # Threads per worker that may run app code at once: enough for 50+ held long-polls and streams
 # with captures still flowing; idle ones are reaped after 30 s.
@@ -58,12 +64,21 @@ def prepare(settings: Settings) -> Store:
     except Exception as exc:
         raise ConfigError(f"database {settings.db} is not writable: {exc}") from None
     apply_config_file(store, settings.config)
+    policy = RetentionPolicy(
+        max_postbacks=settings.max_postbacks, max_age_seconds=settings.max_age_seconds
+    )
+    prune(store, policy, SystemClock())
     return store
+
+
+def http1_buffer_size(settings: Settings) -> int:
+    return max(MIN_HTTP1_BUFFER, 2 * (settings.max_header_bytes + settings.max_url) + 16_384)
 
 
 def serve(settings: Settings, announce: Callable[[Bound], None]) -> None:
     """Serve until interrupted. ``announce`` is called once the workers are starting."""
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
     from granian.log import LogLevels
     from granian.server import Server
 
@@ -79,6 +94,11 @@ def serve(settings: Settings, announce: Callable[[Bound], None]) -> None:
         workers=settings.workers,
         blocking_threads=int(os.environ.get("SANDBOX_THREADS", BLOCKING_THREADS)),
         factory=True,
+        # Slow clients: a request head must arrive within header_timeout.
+        http1_settings=HTTP1Settings(
+            header_read_timeout=int(settings.header_timeout * 1000),
+            max_buffer_size=http1_buffer_size(settings),
+        ),
         # granian logs to stdout by default; stdout's first line is ours (the bound URL).
         # Its warning about many blocking threads is expected: they wait, they do not spin.
         log_level=LogLevels.error,

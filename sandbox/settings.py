@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +31,24 @@ class Settings:
     max_body: int = 1024 * 1024
     max_decoded_body: int = 16 * 1024 * 1024
     max_wait: float = 300.0  # the longest `within`/`during`/long-poll a client may ask for
+    max_headers: int = 100  # header lines per request (431 above)
+    max_header_bytes: int = 32 * 1024  # names + values of all headers (431 above)
+    max_url: int = 8 * 1024  # path + query string (414 above)
+    max_json_depth: int = 64  # deeper JSON bodies are kept raw only
+    header_timeout: float = 10.0  # seconds a client may take to send its headers
+    token: str | None = None  # admin token for /api and /ui; generated when exposed
+    max_postbacks: int = 0  # retention: keep the newest N captures (0 keeps all)
+    max_age: str | None = None  # retention: drop captures older than this, e.g. 7d, 12h
+
+    @property
+    def max_age_seconds(self) -> float | None:
+        return None if self.max_age is None else parse_duration(self.max_age, "max_age")
+
+    @property
+    def requires_token(self) -> bool:
+        """The admin API and inspector need a token when bound beyond 127.0.0.1, or when one
+        was given explicitly."""
+        return self.token is not None or not is_default_loopback(self.host)
 
     @staticmethod
     def env_name(field_name: str) -> str:
@@ -41,6 +61,33 @@ class Settings:
             for f in dataclasses.fields(self)
             if getattr(self, f.name) is not None
         }
+
+
+LOCAL_HOSTS = ("127.0.0.1", "::1", "localhost")
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def is_default_loopback(host: str) -> bool:
+    return host.strip("[]").lower() in LOCAL_HOSTS
+
+
+def parse_duration(text: str, name: str) -> float:
+    """Seconds in ``90``, ``90s``, ``30m``, ``12h``, ``7d`` or ``2w``."""
+    match = _DURATION.fullmatch(text)
+    if not match or float(match.group(1)) <= 0:
+        raise ConfigError(
+            f"{name}: expected a positive duration such as 90s, 30m, 12h or 7d, got {text!r}",
+            field=name,
+        )
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def with_admin_token(settings: Settings) -> tuple[Settings, bool]:
+    """(settings, generated): a random admin token is made when one is needed and not given."""
+    if not settings.requires_token or settings.token:
+        return settings, False
+    return dataclasses.replace(settings, token=secrets.token_urlsafe(24)), True
 
 
 def _convert(name: str, kind: Any, raw: Any) -> Any:
@@ -80,6 +127,16 @@ def _check(settings: Settings) -> None:
         raise ConfigError(f"workers: expected at least 1, got {settings.workers}", field="workers")
     if settings.max_body < 1:
         raise ConfigError("max_body: expected a positive number of bytes", field="max_body")
+    for name in ("max_headers", "max_header_bytes", "max_url", "max_json_depth"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{name}: expected a positive number", field=name)
+    if not 1 <= settings.header_timeout <= 60:
+        raise ConfigError("header_timeout: expected 1 to 60 seconds", field="header_timeout")
+    if settings.max_postbacks < 0:
+        raise ConfigError("max_postbacks: expected 0 (keep all) or more", field="max_postbacks")
+    if settings.token is not None and len(settings.token) < 8:
+        raise ConfigError("token: expected at least 8 characters", field="token")
+    settings.max_age_seconds  # noqa: B018 - validates the duration
     if settings.log_level.lower() not in ("debug", "info", "warning", "error", "critical"):
         raise ConfigError(
             f"log_level: expected debug, info, warning, error or critical, "

@@ -175,3 +175,15 @@ def test_channel_list_includes_configured_and_captured(client):
     channels = {c["channel"]: c for c in client.get("/api/channels").json["channels"]}
     assert channels["configured"]["configured"] and channels["configured"]["postbacks"] == 0
     assert channels["captured"]["postbacks"] == 1 and not channels["captured"]["configured"]
+
+
+def test_put_keeps_the_part_it_leaves_out_and_null_clears_it(client):
+    verification = {"kind": "query_token", "param": "token", "token": "s3cret"}
+    client.put("/api/channels/net1", json={"answer": {"status": 202},
+                                           "verification": verification})
+    client.put("/api/channels/net1", json={"answer": {"status": 204}})
+    kept = client.get("/api/channels/net1?reveal=1").json
+    assert kept["answer"]["status"] == 204 and kept["verification"]["token"] == "s3cret"
+    client.put("/api/channels/net1", json={"verification": None})
+    cleared = client.get("/api/channels/net1").json
+    assert cleared["verification"] is None and cleared["answer"]["status"] == 204

@@ -79,12 +79,7 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
-SEARCH = [
-    *FILTERS,
-    param("verdict", description="a verdict, or none for postbacks without one"),
-    param("where", description="a condition in the assertion grammar; repeat for several",
-          explode=True),
-]
+SEARCH = FILTERS  # the same filters as /api/postbacks, verdict and where included
 
 PATHS: dict[str, Any] = {
     "/api/postbacks/stream": {"get": {

@@ -58,16 +58,19 @@ def server_call(method: str, url: str, token: str | None, **kwargs) -> httpx.Res
 @click.option("--since", default=None, help="Only postbacks received at or after this ISO time.")
 @click.option("--out", type=click.File("w"), default="-", show_default=True,
               help="Write NDJSON here.")
+@click.option("--reveal", is_flag=True, help="Do not mask tokens, secrets and credentials.")
 def export_command(server: str | None, db: str, token: str | None, channel: str | None,
-                   since: str | None, out: IO[str]) -> None:
-    """Write every captured postback as NDJSON, oldest first."""
+                   since: str | None, out: IO[str], reveal: bool) -> None:
+    """Write every captured postback as NDJSON, oldest first (credentials masked)."""
     args = {k: v for k, v in {"channel": channel, "since": since}.items() if v}
+    if reveal:
+        args["reveal"] = "1"
     if server:
         answer = server_call("GET", f"{server.rstrip('/')}/api/export", token, params=args)
         out.write(answer.text)
         return
     store = open_existing(db)
-    for view in export(store, parse_query(args).filters):
+    for view in export(store, parse_query(args).filters, reveal=reveal):
         out.write(json.dumps(view, ensure_ascii=False) + "\n")
 
 

@@ -3,48 +3,82 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import click
 
 from sandbox.cli import main
 from sandbox.server import Bound, serve
-from sandbox.settings import DEFAULT_DB, DEFAULT_PORT, Settings, load_settings
+from sandbox.settings import (
+    DEFAULT_DB,
+    DEFAULT_PORT,
+    Settings,
+    load_settings,
+    with_admin_token,
+)
 
 
-def _announce(bound: Bound) -> None:
-    # The first line is for scripts: "postback-sandbox listening on <url>".
-    click.echo(f"postback-sandbox listening on {bound.url}", nl=True)
-    click.echo(f"  receiver   {bound.url}/pb/<channel>   (any other path: channel 'default')")
-    click.echo(f"  API        {bound.url}/api/health")
-    click.echo(f"  inspector  {bound.url}/ui/")
-    click.echo("Press Ctrl-C to stop.")
+def _announcer(settings: Settings, *, generated: bool) -> Any:
+    def announce(bound: Bound) -> None:
+        # The first line is for scripts: "postback-sandbox listening on <url>".
+        click.echo(f"postback-sandbox listening on {bound.url}", nl=True)
+        click.echo(f"  receiver   {bound.url}/pb/<channel>   (any other path: channel 'default')")
+        click.echo(f"  API        {bound.url}/api/health")
+        click.echo(f"  inspector  {bound.url}/ui/")
+        if settings.requires_token:
+            shown = settings.token if generated else "(as given with --token / SANDBOX_TOKEN)"
+            click.echo(f"  admin token {shown}")
+            click.echo("             send 'Authorization: Bearer <token>' to /api/, or log in "
+                       f"at {bound.url}/ui/login")
+        click.echo("Press Ctrl-C to stop.")
+
+    return announce
+
+
+def _env(name: str) -> str:
+    return Settings.env_name(name)
 
 
 @main.command("serve")
-@click.option("--host", envvar=Settings.env_name("host"), default="127.0.0.1", show_default=True,
-              help="Address to bind. Anything but loopback exposes the sandbox.")
-@click.option("--port", envvar=Settings.env_name("port"), default=DEFAULT_PORT, type=int,
+@click.option("--host", envvar=_env("host"), default="127.0.0.1", show_default=True,
+              help="Address to bind. Anything but 127.0.0.1 exposes the sandbox and requires "
+                   "the admin token for /api/ and /ui/.")
+@click.option("--port", envvar=_env("port"), default=DEFAULT_PORT, type=int,
               show_default=True, help="Port to bind; 0 picks a free one.")
-@click.option("--db", envvar=Settings.env_name("db"), default=DEFAULT_DB, show_default=True,
+@click.option("--db", envvar=_env("db"), default=DEFAULT_DB, show_default=True,
               help="SQLite database file (created if missing).")
-@click.option("--config", "config_file", envvar=Settings.env_name("config"), default=None,
+@click.option("--config", "config", envvar=_env("config"), default=None,
               help="Sandbox configuration file (YAML or JSON).")
-@click.option("--workers", envvar=Settings.env_name("workers"), default=2, type=int,
+@click.option("--workers", envvar=_env("workers"), default=2, type=int,
               show_default=True, help="Worker processes.")
-@click.option("--max-body", envvar=Settings.env_name("max_body"), default=1024 * 1024, type=int,
+@click.option("--token", envvar=_env("token"), default=None,
+              help="Admin token for /api/ and /ui/ (generated and printed when bound beyond "
+                   "127.0.0.1 and not given).")
+@click.option("--max-body", envvar=_env("max_body"), default=1024 * 1024, type=int,
               show_default=True, help="Largest body accepted, in bytes; larger ones get 413.")
-@click.option("--log-level", envvar=Settings.env_name("log_level"), default="info",
+@click.option("--max-headers", envvar=_env("max_headers"), default=100, type=int,
+              show_default=True, help="Most header lines per request; more get 431.")
+@click.option("--max-header-bytes", envvar=_env("max_header_bytes"), default=32 * 1024,
+              type=int, show_default=True, help="Largest total header size; larger get 431.")
+@click.option("--max-url", envvar=_env("max_url"), default=8 * 1024, type=int,
+              show_default=True, help="Longest path + query string; longer get 414.")
+@click.option("--max-json-depth", envvar=_env("max_json_depth"), default=64, type=int,
+              show_default=True, help="Deeper JSON bodies are stored raw, not parsed.")
+@click.option("--header-timeout", envvar=_env("header_timeout"), default=10.0, type=float,
+              show_default=True, help="Seconds a client may take to send its request head.")
+@click.option("--max-wait", envvar=_env("max_wait"), default=300.0, type=float,
+              show_default=True, help="Longest 'within' or long-poll wait a client may ask for.")
+@click.option("--max-postbacks", envvar=_env("max_postbacks"), default=0, type=int,
+              show_default=True, help="Keep only the newest N captures (0 keeps all).")
+@click.option("--max-age", envvar=_env("max_age"), default=None,
+              help="Drop captures older than this, e.g. 7d, 12h, 30m (default: keep).")
+@click.option("--log-level", envvar=_env("log_level"), default="info",
               show_default=True,
               type=click.Choice(["debug", "info", "warning", "error", "critical"]),
               help="Logging level; info logs one line per capture.")
-def serve_command(host: str, port: int, db: str, config_file: str | None, workers: int,
-                  max_body: int, log_level: str) -> None:
+def serve_command(**options: Any) -> None:
     """Start the sandbox: receiver, API and inspector on one port."""
-    settings = load_settings(
-        {"host": host, "port": port, "db": db, "config": config_file, "workers": workers,
-         "max_body": max_body, "log_level": log_level},
-        environ={},
-    )
+    settings, generated = with_admin_token(load_settings(options, environ={}))
     with contextlib.suppress(KeyboardInterrupt):
-        serve(settings, _announce)
+        serve(settings, _announcer(settings, generated=generated))
     click.echo("postback-sandbox stopped.")

@@ -17,6 +17,8 @@ from typing import Any
 from sandbox.errors import ConfigError
 from sandbox.store.captures import CaptureRepository
 from sandbox.store.channels import ChannelRepository
+from sandbox.store.deliveries import DeliveryRepository
+from sandbox.store.runs import RunRepository
 from sandbox.store.schema import MIGRATIONS, migrate
 from sandbox.store.writer import GroupWriter
 
@@ -44,6 +46,8 @@ class Store:
         self.writer = GroupWriter(self.connection, lock)
         self.captures = CaptureRepository(self)
         self.channels = ChannelRepository(self)
+        self.runs = RunRepository(self)
+        self.deliveries = DeliveryRepository(self)
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection, opened on first use."""
@@ -71,6 +75,8 @@ class Store:
 
     def install_functions(self, functions: dict[str, tuple[int, Callable[..., Any]]]) -> None:
         """SQL functions that query clauses built elsewhere may call (on every connection)."""
+        if functions.keys() <= self._functions.keys():
+            return
         with self._all_lock:
             self._functions.update(functions)
             for conn in self._all:

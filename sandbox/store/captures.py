@@ -26,6 +26,7 @@ _INSERT = (
     f"INSERT INTO captures ({', '.join(_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
 )
+SQLITE_MAX_INT = 2**63 - 1
 _DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
@@ -148,6 +149,8 @@ class CaptureRepository:
         return row is not None
 
     def get(self, capture_id: int) -> sqlite3.Row | None:
+        if not 0 <= capture_id <= SQLITE_MAX_INT:  # a URL can name any integer
+            return None
         return (
             self._store.connection()
             .execute("SELECT * FROM captures WHERE id = ?", (capture_id,))

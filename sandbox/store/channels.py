@@ -1,4 +1,5 @@
-"""Channel answer settings: stored so every worker process sees the same settings and counters."""
+"""Channel settings (answer and verification): stored so every worker process sees the same
+settings and counters."""
 
 from __future__ import annotations
 
@@ -15,40 +16,70 @@ class ChannelRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def settings_json(self, name: str) -> str | None:
-        """The stored answer settings of a channel as JSON text, or None when it has none."""
+    def settings_texts(self, name: str) -> tuple[str, str | None] | None:
+        """(answer JSON, verification JSON or None) of a channel, or None when it has none.
+
+        The receiver's one read per request: answer and verification come back together.
+        """
         row = (
             self._store.connection()
-            .execute("SELECT answer_json FROM channels WHERE name = ?", (name,))
+            .execute("SELECT answer_json, verification_json FROM channels WHERE name = ?",
+                     (name,))
             .fetchone()
         )
-        return None if row is None else str(row[0])
+        return None if row is None else (str(row[0]), row[1])
+
+    def settings_json(self, name: str) -> str | None:
+        """The stored answer settings of a channel as JSON text, or None when it has none."""
+        texts = self.settings_texts(name)
+        return None if texts is None else texts[0]
 
     def get(self, name: str) -> dict[str, Any] | None:
         row = (
             self._store.connection()
             .execute(
-                "SELECT name, answer_json, updated_at, requests FROM channels WHERE name = ?",
+                "SELECT name, answer_json, verification_json, updated_at, requests "
+                "FROM channels WHERE name = ?",
                 (name,),
             )
             .fetchone()
         )
         if row is None:
             return None
+        verification = row["verification_json"]
         return {
             "answer": json.loads(row["answer_json"]),
+            "verification": None if verification is None else json.loads(verification),
             "updated_at": row["updated_at"],
             "requests": row["requests"],
         }
 
-    def put(self, name: str, answer: dict[str, Any]) -> None:
-        """Set a channel's answer; its request counter restarts so fail_first applies anew."""
+    def put(
+        self, name: str, answer: dict[str, Any], verification: dict[str, Any] | None = None
+    ) -> None:
+        """Set a channel's answer and verification (None: none); its request counter restarts
+        so fail_first applies anew. The verification dict is stored as configured: secrets
+        given as ``{"env": NAME}`` stay references."""
         self._store.connection().execute(
-            "INSERT INTO channels (name, answer_json, updated_at, requests) VALUES (?, ?, ?, 0) "
+            "INSERT INTO channels (name, answer_json, verification_json, updated_at, requests) "
+            "VALUES (?, ?, ?, ?, 0) "
             "ON CONFLICT(name) DO UPDATE SET answer_json = excluded.answer_json, "
+            "verification_json = excluded.verification_json, "
             "updated_at = excluded.updated_at, requests = 0",
-            (name, json.dumps(answer, sort_keys=True), iso_utc(SystemClock().now())),
+            (
+                name,
+                json.dumps(answer, sort_keys=True),
+                None if verification is None else json.dumps(verification, sort_keys=True),
+                iso_utc(SystemClock().now()),
+            ),
         )
+
+    def verifications(self) -> list[Any]:
+        """Every configured verification dict (for masking their secrets in views)."""
+        rows = self._store.connection().execute(
+            "SELECT verification_json FROM channels WHERE verification_json IS NOT NULL"
+        )
+        return [json.loads(r[0]) for r in rows]
 
     def delete(self, name: str) -> bool:
         cursor = self._store.connection().execute("DELETE FROM channels WHERE name = ?", (name,))

@@ -1,14 +1,11 @@
-"""Aggregate queries behind the inspector's charts, and the SQL functions condition filters need.
+"""Aggregate queries behind the inspector's charts.
 
 Only counts leave this module: the charts never load captures themselves.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from typing import TYPE_CHECKING
-
-from sandbox.sql_conditions import SQL_FUNCTIONS
 
 if TYPE_CHECKING:
     from sandbox.store import Store
@@ -16,17 +13,6 @@ if TYPE_CHECKING:
 # received_at is ISO-8601 text ("2026-11-28T10:00:00.123456Z"): its first 16 characters are the
 # minute, so grouping needs no date functions and the received_at index bounds the scan.
 MINUTE_CHARS = 16
-
-
-def ensure_sql_functions(store: Store) -> sqlite3.Connection:
-    """This thread's connection with ``sandbox_number`` (see sql_conditions) registered.
-
-    Registering is cheap and idempotent; it is done per call because connections are per thread.
-    """
-    conn = store.connection()
-    for name, (nargs, function) in SQL_FUNCTIONS.items():
-        conn.create_function(name, nargs, function, deterministic=True)
-    return conn
 
 
 def per_minute(

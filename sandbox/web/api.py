@@ -9,11 +9,12 @@ from flask import Blueprint, Response, jsonify, request
 
 from sandbox import __version__, openapi
 from sandbox.capture import CHANNEL_PATTERN
-from sandbox.capture_view import capture_view
 from sandbox.channels import parse_answer
 from sandbox.errors import NotFound, SandboxError
-from sandbox.postback_query import export, page, parse_query
+from sandbox.postback_query import export, one, page, parse_query, parse_reveal
 from sandbox.resources import bundled_scenario, scenarios_dir
+from sandbox.store.retention import pruned_count
+from sandbox.trust import parse_verification, verification_view
 from sandbox.web.context import sandbox
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -31,7 +32,8 @@ def _channel_name(name: str) -> str:
 @api.get("/health")
 def health() -> Response:
     store = sandbox().store
-    return jsonify({"status": "ok", "version": __version__, "postbacks": store.captures.count()})
+    return jsonify({"status": "ok", "version": __version__, "postbacks": store.captures.count(),
+                    "pruned": pruned_count(store)})
 
 
 @api.get("/openapi.json")
@@ -42,7 +44,7 @@ def openapi_document() -> Response:
 @api.get("/postbacks")
 def list_postbacks() -> Response:
     query = parse_query(request.args, where=request.args.getlist("where"))
-    return jsonify(page(sandbox().store, query))
+    return jsonify(page(sandbox().store, query, reveal=parse_reveal(request.args)))
 
 
 @api.delete("/postbacks")
@@ -54,10 +56,10 @@ def delete_postbacks() -> Response:
 
 @api.get("/postbacks/<int:capture_id>")
 def get_postback(capture_id: int) -> Response:
-    row = sandbox().store.captures.get(capture_id)
-    if row is None:
+    view = one(sandbox().store, capture_id, reveal=parse_reveal(request.args))
+    if view is None:
         raise NotFound(f"no postback with id {capture_id}", field="id")
-    return jsonify(capture_view(row))
+    return jsonify(view)
 
 
 @api.get("/postbacks/<int:capture_id>/body")
@@ -74,11 +76,12 @@ def get_postback_body(capture_id: int) -> Response:
 
 @api.get("/export")
 def export_postbacks() -> Response:
-    query = parse_query(request.args)
+    query = parse_query(request.args, where=request.args.getlist("where"))
+    reveal = parse_reveal(request.args)
     store = sandbox().store
 
     def lines() -> Iterator[str]:
-        for view in export(store, query.filters):
+        for view in export(store, query.filters, reveal=reveal, residual=query.residual):
             yield json.dumps(view, ensure_ascii=False) + "\n"
 
     return Response(lines(), content_type="application/x-ndjson")
@@ -101,13 +104,15 @@ def list_channels() -> Response:
     return jsonify({"channels": channels})
 
 
-def _channel_body(name: str) -> dict:
+def _channel_body(name: str, *, reveal: bool = False) -> dict:
     stored = sandbox().store.channels.get(name)
     answer = parse_answer(stored["answer"] if stored else {})
     return {
         "channel": name,
         "configured": stored is not None,
         "answer": answer.to_dict(),
+        "verification": verification_view(stored["verification"] if stored else None,
+                                          reveal=reveal),
         "requests": stored["requests"] if stored else 0,
         "postbacks": sandbox().store.captures.count_channel(name),
     }
@@ -115,7 +120,7 @@ def _channel_body(name: str) -> dict:
 
 @api.get("/channels/<name>")
 def get_channel(name: str) -> Response:
-    return jsonify(_channel_body(_channel_name(name)))
+    return jsonify(_channel_body(_channel_name(name), reveal=parse_reveal(request.args)))
 
 
 @api.put("/channels/<name>")
@@ -124,12 +129,22 @@ def put_channel(name: str) -> Response:
     document = request.get_json(silent=True)
     if not isinstance(document, dict):
         raise SandboxError(
-            'expected a JSON object such as {"answer": {"status": 500, "fail_first": 2}}',
+            'expected a JSON object such as {"answer": {"status": 500, "fail_first": 2}, '
+            '"verification": {"kind": "query_token", "token": {"env": "NET_TOKEN"}}}',
             code="bad_json", field="body",
         )
-    raw_answer = document.get("answer", {})
-    parse_answer(raw_answer)  # validate before storing
-    sandbox().store.channels.put(name, raw_answer)
+    unknown = sorted(set(document) - {"answer", "verification"})
+    if unknown:
+        raise SandboxError(f"{unknown[0]}: unknown field; expected answer or verification",
+                           code="bad_channel_config", field=unknown[0])
+    # A part left out keeps what is stored; an explicit null clears it.
+    stored = sandbox().store.channels.get(name) or {}
+    raw_answer = document["answer"] if "answer" in document else stored.get("answer")
+    raw_answer = {} if raw_answer is None else raw_answer
+    raw_verification = document.get("verification", stored.get("verification"))
+    parse_answer(raw_answer)  # validate both before storing
+    parse_verification(raw_verification)
+    sandbox().store.channels.put(name, raw_answer, raw_verification)
     return jsonify(_channel_body(name))
 
 

@@ -1,7 +1,9 @@
 """The one WSGI entry point: sandbox routes go to Flask, every other path is a capture.
 
 Reserved prefixes (the sandbox's own routes): /api/, /ui/, /static/, /c/, /mmp/, and / itself.
-Everything else, /pb/<channel>/... included, goes to the lean receiver.
+Everything else, /pb/<channel>/... included, goes to the lean receiver. Before the app, the
+sandbox's own routes get the same URL and header limits as the receiver (414/431) and the
+admin gate (token, login cookie, CSRF: see ``auth.py``).
 """
 
 from __future__ import annotations
@@ -15,9 +17,19 @@ from typing import Any
 from flask import Flask
 
 from sandbox.app import create_app
-from sandbox.settings import Settings, load_settings
+from sandbox.settings import Settings, load_settings, with_admin_token
+from sandbox.store.retention import RetentionPolicy
+from sandbox.web.auth import LOGIN_PATH, LOGOUT_PATH, AdminGate
 from sandbox.web.context import SandboxContext
-from sandbox.web.receiver import Receiver, ReceiverLimits
+from sandbox.web.receiver import (
+    Receiver,
+    ReceiverLimits,
+    head_refusal,
+    request_headers,
+    request_path,
+)
+
+log = logging.getLogger("sandbox.web")
 
 RESERVED_PREFIXES = ("/api", "/ui", "/static", "/c", "/mmp")
 PING_PATH = "/api/ping"  # answered here, before the app: liveness without the database
@@ -34,10 +46,13 @@ class SandboxWSGI:
     def __init__(self, app: Flask) -> None:
         self.app = app
         context: SandboxContext = app.extensions["sandbox"]
-        limits = ReceiverLimits(
-            max_body=context.settings.max_body, max_decoded=context.settings.max_decoded_body
+        settings = context.settings
+        self.limits = ReceiverLimits.from_settings(settings)
+        retention = RetentionPolicy(
+            max_postbacks=settings.max_postbacks, max_age_seconds=settings.max_age_seconds
         )
-        self.receiver = Receiver(context.store, context.clock, limits)
+        self.receiver = Receiver(context.store, context.clock, self.limits, retention)
+        self.gate = AdminGate(settings.token, required=settings.requires_token)
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -48,11 +63,28 @@ class SandboxWSGI:
                                       ("Content-Length", "11")])
             return [b'{"ok":true}']
         if is_reserved(path):
-            return self.app.wsgi_app(environ, start_response)
+            return self._own_route(path, environ, start_response)
         return self.receiver(environ, start_response)
+
+    def _own_route(
+        self, path: str, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        too_big = head_refusal(request_path(environ), environ.get("QUERY_STRING", ""),
+                               request_headers(environ), self.limits)
+        if too_big is not None:
+            return self.receiver.respond(start_response, too_big.answer)
+        if path in (LOGIN_PATH, LOGOUT_PATH):
+            return self.gate.login(environ, start_response)
+        denied = self.gate.check(environ)
+        if denied is not None:
+            return denied(start_response)
+        return self.app.wsgi_app(environ, start_response)
 
 
 def build(settings: Settings, **app_options: Any) -> SandboxWSGI:
+    settings, generated = with_admin_token(settings)
+    if generated:
+        log.warning("admin token for /api and /ui: %s", settings.token)
     return SandboxWSGI(create_app(settings, **app_options))
 
 

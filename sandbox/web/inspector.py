@@ -16,13 +16,14 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from sandbox.assertion_builder import DEFAULT_COUNT
 from sandbox.conditions import format_count
-from sandbox.errors import SandboxError
-from sandbox.postback_search import NO_VERDICT, parse_search, search_page, summary
+from sandbox.errors import NotFound, SandboxError
+from sandbox.postback_query import VERDICT_FILTERS, one, parse_query, parse_reveal
+from sandbox.postback_query import page as postbacks_page
+from sandbox.postback_search import summary
 from sandbox.web import inspector_charts
 from sandbox.web.context import sandbox
 from sandbox.web.inspector_api import (
     assertion_for,
-    capture_or_404,
     check_origin,
     event_names_from,
     inspector_api,
@@ -34,7 +35,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-VERDICTS = ("valid", "missing", "invalid", "stale", "replayed", "not_allowlisted", NO_VERDICT)
+VERDICTS = VERDICT_FILTERS
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 LIST_PARAMS = ("channel", "method", "verdict", "q", "limit")
 
@@ -87,7 +88,8 @@ def postbacks() -> str:
     error = None
     page: dict[str, Any] = {"postbacks": [], "next_cursor": None, "count": 0}
     try:
-        page = search_page(sandbox().store, parse_search(request.args, where=where))
+        query = parse_query(request.args, where=where)
+        page = postbacks_page(sandbox().store, query, reveal=parse_reveal(request.args))
     except SandboxError as problem:
         error = problem.to_dict()["error"]
     filters = {name: request.args.get(name, "") for name in LIST_PARAMS}
@@ -113,7 +115,10 @@ def postbacks() -> str:
 
 @ui.get("/postbacks/<int:capture_id>")
 def postback(capture_id: int) -> str:
-    view = capture_or_404(capture_id)
+    # What people see is masked unless ?reveal=1; replay alone sends the exact request.
+    view = one(sandbox().store, capture_id, reveal=parse_reveal(request.args))
+    if view is None:
+        raise NotFound(f"no postback with id {capture_id}", field="id")
     built = assertion_for(view, [], DEFAULT_COUNT)
     return render_template(
         "postback.html",

@@ -22,8 +22,8 @@ from sandbox.assertion_builder import (
 from sandbox.capture import CHANNEL_PATTERN
 from sandbox.capture_view import capture_view
 from sandbox.errors import NotFound, SandboxError
-from sandbox.postback_query import parse_int
-from sandbox.postback_search import Search, Tail, follow, parse_search
+from sandbox.postback_query import PostbackQuery, parse_int, parse_query
+from sandbox.postback_search import Tail, follow
 from sandbox.replay import DEFAULT_TIMEOUT, MAX_TIMEOUT, replay
 from sandbox.web.context import sandbox
 
@@ -72,8 +72,8 @@ def channel_param(args: Mapping[str, str]) -> str | None:
     return name
 
 
-def search_from_request() -> Search:
-    return parse_search(request.args, where=request.args.getlist("where"))
+def search_from_request() -> PostbackQuery:
+    return parse_query(request.args, where=request.args.getlist("where"))
 
 
 def _event(tail: Tail) -> str:

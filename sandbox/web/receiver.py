@@ -23,17 +23,14 @@ from sandbox.capture import (
     InboundRequest,
     build_record,
 )
-from sandbox.channels import (
-    DEFAULT_ANSWER,
-    Answer,
-    ChannelAnswer,
-    decide,
-    default_body,
-    parse_answer,
-)
+from sandbox.channels import Answer, decide, default_body
 from sandbox.clock import Clock, iso_utc
 from sandbox.errors import SandboxError
+from sandbox.settings import Settings
+from sandbox.signing import Profile, Verdict
 from sandbox.store import Store
+from sandbox.store.retention import Retention, RetentionPolicy
+from sandbox.trust import ChannelSettings, judge, parse_channel, stored_replay_key
 
 log = logging.getLogger("sandbox.capture")
 StartResponse = Callable[..., Any]
@@ -45,6 +42,18 @@ _CHUNK = 64 * 1024
 class ReceiverLimits:
     max_body: int = 1024 * 1024
     max_decoded: int = 16 * 1024 * 1024
+    max_headers: int = 100
+    max_header_bytes: int = 32 * 1024
+    max_url: int = 8 * 1024
+    max_json_depth: int = 64
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReceiverLimits:
+        return cls(
+            max_body=settings.max_body, max_decoded=settings.max_decoded_body,
+            max_headers=settings.max_headers, max_header_bytes=settings.max_header_bytes,
+            max_url=settings.max_url, max_json_depth=settings.max_json_depth,
+        )
 
 
 def channel_of(path: str) -> tuple[str, str | None]:
@@ -116,9 +125,12 @@ def read_body(environ: dict[str, Any], limit: int) -> tuple[bytes, int, bool]:
     return body, total, False
 
 
+NO_SETTINGS = ChannelSettings()
+
+
 @functools.lru_cache(maxsize=256)
-def _parse_settings(text: str) -> ChannelAnswer:
-    return parse_answer(json.loads(text))
+def _parse_settings(texts: tuple[str, str | None]) -> ChannelSettings:
+    return parse_channel(*texts)
 
 
 @dataclass(frozen=True)
@@ -136,40 +148,80 @@ def refusal(status: int, code: str, message: str) -> Refusal:
     return Refusal(f"{code}: {message}", error_answer(status, code, message))
 
 
+def head_refusal(
+    path: str, query_string: str, headers: list[tuple[str, str]], limits: ReceiverLimits
+) -> Refusal | None:
+    """414 for a URL over the limit, 431 for too many or too large headers (body unread)."""
+    url = len(path) + len(query_string)
+    if url > limits.max_url:
+        return refusal(414, "uri_too_long",
+                       f"URL of {url} characters exceeds the limit of {limits.max_url}")
+    if len(headers) > limits.max_headers:
+        return refusal(431, "too_many_headers",
+                       f"{len(headers)} headers exceed the limit of {limits.max_headers}")
+    size = sum(len(name) + len(value) for name, value in headers)
+    if size > limits.max_header_bytes:
+        return refusal(431, "headers_too_large",
+                       f"headers of {size} bytes exceed the limit of {limits.max_header_bytes}")
+    return None
+
+
+def verification_refusal(result: Verdict, status: int) -> Refusal:
+    """The enforce answer: the one error shape; the code names the verdict, the message says
+    what was wrong without revealing the expected token or signature."""
+    code = f"verification_{result.verdict}"
+    message = f"{result.kind} verification: {result.summary}"
+    answer = error_answer(status, code, message)
+    answer.headers["X-Sandbox-Verdict"] = result.verdict
+    return Refusal(f"{code}: {result.summary}", answer)
+
+
 class Receiver:
-    def __init__(self, store: Store, clock: Clock, limits: ReceiverLimits) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, limits: ReceiverLimits,
+        retention: RetentionPolicy | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.limits = limits
+        self.retention = Retention(store, retention or RetentionPolicy(), clock)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = request_path(environ)
         channel, channel_problem = channel_of(path)
-        body, size, too_large = read_body(environ, self.limits.max_body)
+        query_string = _text(environ.get("QUERY_STRING", ""))
+        headers = request_headers(environ)
+        refused = head_refusal(path, query_string, headers, self.limits)
+        if refused is None:
+            body, size, too_large = read_body(environ, self.limits.max_body)
+            refused = self._refusal(too_large, size, channel_problem)
+        else:
+            body, size = b"", _declared_size(environ)
         request = InboundRequest(
             method=environ.get("REQUEST_METHOD", "GET").upper(),
             path=path,
-            query_string=_text(environ.get("QUERY_STRING", "")),
-            headers=request_headers(environ),
+            query_string=query_string,
+            headers=headers,
             body=body,
             remote_addr=environ.get("REMOTE_ADDR"),
             received_at=iso_utc(self.clock.now()),
             body_size=size,
             channel=channel,
         )
-        refused = self._refusal(too_large, size, channel_problem)
         record = build_record(
             request, decoded_limit=self.limits.max_decoded,
             refused=refused.reason if refused else None,
+            max_json_depth=self.limits.max_json_depth,
         )
         try:
-            capture_id, answer = self._store(record, refused)
+            capture_id, answer = self._store(request, record, refused)
         except sqlite3.Error as exc:
             log.error("capture not stored: %s", exc)
             answer = error_answer(503, "not_stored", f"the capture was not stored: {exc}")
             return self._respond(start_response, request.method, answer, answer.body or "")
         log.info("capture %d %s %s %s -> %d", capture_id, channel, request.method, path,
                  answer.status)
+        self._prune()
         if answer.delay_ms:
             self.clock.sleep(answer.delay_ms / 1000)
         text = default_body(capture_id) if answer.body is None else answer.body
@@ -186,15 +238,59 @@ class Receiver:
             return refusal(400, "bad_channel", channel_problem)
         return None
 
-    def _store(self, record: CaptureRecord, refused: Refusal | None) -> tuple[int, Answer]:
+    def _store(
+        self, request: InboundRequest, record: CaptureRecord, refused: Refusal | None
+    ) -> tuple[int, Answer]:
+        if refused is None:
+            settings, refused = self._channel_settings(record.channel)
+        if refused is None and settings.profile is not None:
+            refused = self._verify(settings.profile, request, record)
         if refused is not None:
+            record.refused = refused.reason
             return self.store.captures.insert(record, refused.answer), refused.answer
-        settings_text = self.store.channels.settings_json(record.channel)
-        settings = DEFAULT_ANSWER if settings_text is None else _parse_settings(settings_text)
-        if settings.counts_requests:
-            return self.store.captures.insert_numbered(record, lambda n: decide(settings, n))
-        answer = decide(settings, 0)
+        answer_settings = settings.answer
+        if answer_settings.counts_requests:
+            return self.store.captures.insert_numbered(
+                record, lambda n: decide(answer_settings, n)
+            )
+        answer = decide(answer_settings, 0)
         return self.store.captures.insert(record, answer), answer
+
+    def _channel_settings(self, channel: str) -> tuple[ChannelSettings, Refusal | None]:
+        """The channel's settings, read once per request (answer and verification together)."""
+        texts = self.store.channels.settings_texts(channel)
+        if texts is None:
+            return NO_SETTINGS, None
+        try:
+            return _parse_settings(texts), None
+        except SandboxError as exc:  # e.g. an env secret missing in this process
+            return NO_SETTINGS, refusal(500, "bad_channel_config",
+                                        f"channel {channel!r} settings: {exc.message}")
+
+    def _verify(
+        self, profile: Profile, request: InboundRequest, record: CaptureRecord
+    ) -> Refusal | None:
+        """Record the verdict on the capture; answer the refusal when ``enforce`` refuses."""
+        channel = record.channel
+        result = judge(
+            profile, request, now=self.clock.now(),
+            seen_before=lambda key: self.store.captures.accepted_before(channel, key),
+        )
+        record.verdict = result.verdict
+        record.verdict_detail = result.to_dict()
+        record.replay_key = stored_replay_key(result)
+        status = result.refusal_status(profile.mode)
+        return None if status is None else verification_refusal(result, status)
+
+    def _prune(self) -> None:
+        try:
+            self.retention.note_capture()
+        except sqlite3.Error as exc:  # retention must never cost a capture its answer
+            log.warning("pruning failed: %s", exc)
+
+    def respond(self, start_response: StartResponse, answer: Answer) -> Iterable[bytes]:
+        """Answer without recording (the sandbox's own routes use it for 414/431)."""
+        return self._respond(start_response, "GET", answer, answer.body or "")
 
     @staticmethod
     def _respond(
@@ -205,6 +301,11 @@ class Receiver:
         headers["Content-Length"] = str(len(payload))
         start_response(f"{answer.status} {_reason(answer.status)}", list(headers.items()))
         return [b""] if method == "HEAD" else [payload]
+
+
+def _declared_size(environ: dict[str, Any]) -> int:
+    declared = environ.get("CONTENT_LENGTH")
+    return int(declared) if declared and declared.isdigit() else 0
 
 
 def _reason(status: int) -> str:

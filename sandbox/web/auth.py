@@ -1,0 +1,229 @@
+"""The admin gate in front of /api/ and /ui/: token, login cookie, and CSRF checks.
+
+When the sandbox is bound beyond 127.0.0.1 (or given ``--token``), /api/ (except /api/health
+and /api/ping) and /ui/ need ``Authorization: Bearer <token>`` or the session cookie that
+``/ui/login`` sets. The receiver, /c/, /mmp/ and /static/ stay open.
+
+CSRF: a state-changing request (not GET/HEAD/OPTIONS) to /api/ or /ui/ is refused when the
+browser says it came from another site (``Sec-Fetch-Site: cross-site``/``same-site`` or an
+``Origin`` whose host is not ours), whether or not a token is configured: a page on another
+localhost port is "same-site" and could otherwise clear captures. A request authenticated
+only by the cookie must also show it came from our own pages (``Origin`` or
+``Sec-Fetch-Site: same-origin``). Bearer-token clients (curl, CI) send neither and pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+from sandbox.errors import ConfigError, SandboxError
+
+StartResponse = Callable[..., Any]
+SESSION_COOKIE = "sandbox_session"
+LOGIN_PATH = "/ui/login"
+LOGOUT_PATH = "/ui/logout"
+OPEN_PATHS = frozenset({"/api/health", "/api/ping"})
+GUARDED_PREFIXES = ("/api", "/ui")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_LOGIN_BODY = 4096
+
+
+@dataclass(frozen=True)
+class Denial:
+    status: int
+    code: str
+    message: str
+    redirect: str | None = None  # a browser page: send it to the login form instead
+
+    def __call__(self, start_response: StartResponse) -> Iterable[bytes]:
+        if self.redirect is not None:
+            start_response("303 See Other", [("Location", self.redirect),
+                                             ("Content-Length", "0")])
+            return [b""]
+        body = json.dumps(SandboxError(self.message, code=self.code,
+                                       status=self.status).to_dict()).encode()
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        if self.status == 401:
+            headers.append(("WWW-Authenticate", 'Bearer realm="postback-sandbox"'))
+        start_response(f"{self.status} {'Unauthorized' if self.status == 401 else 'Forbidden'}",
+                       headers)
+        return [body]
+
+
+def is_guarded(path: str) -> bool:
+    if path in OPEN_PATHS or path in (LOGIN_PATH, LOGOUT_PATH):
+        return False
+    return any(path == p or path.startswith(p + "/") for p in GUARDED_PREFIXES)
+
+
+def session_value(token: str) -> str:
+    """The cookie value: derived from the token, so the token itself never sits in a cookie
+    and changing the token ends every session."""
+    return hmac.new(token.encode(), b"postback-sandbox session", hashlib.sha256).hexdigest()
+
+
+def _cookie(environ: dict[str, Any], name: str) -> str | None:
+    raw = environ.get("HTTP_COOKIE")
+    if not raw:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except Exception:  # noqa: BLE001 - a malformed cookie header is simply no cookie
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None else None
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def cross_site(environ: dict[str, Any]) -> bool:
+    """Whether the browser says this request came from a page that is not ours."""
+    fetch_site = environ.get("HTTP_SEC_FETCH_SITE", "").lower()
+    if fetch_site in ("cross-site", "same-site"):
+        return True
+    origin = environ.get("HTTP_ORIGIN")
+    return origin is not None and not _own_origin(origin, environ)
+
+
+def _own_origin(origin: str, environ: dict[str, Any]) -> bool:
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
+    return origin != "null" and urlsplit(origin).netloc.lower() == host.lower()
+
+
+def same_origin_evidence(environ: dict[str, Any]) -> bool:
+    if environ.get("HTTP_SEC_FETCH_SITE", "").lower() == "same-origin":
+        return True
+    origin = environ.get("HTTP_ORIGIN")
+    return origin is not None and _own_origin(origin, environ)
+
+
+def safe_next(value: str | None) -> str:
+    """Only a local path is followed after login (never another site)."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value
+    return "/ui/"
+
+
+class AdminGate:
+    def __init__(self, token: str | None, *, required: bool) -> None:
+        if required and not token:
+            raise ConfigError("an admin token is required when bound beyond 127.0.0.1",
+                              field="token")
+        self.token = token if required else None
+        self.required = required
+        self._session = session_value(self.token) if self.token else None
+
+    def authenticated_by(self, environ: dict[str, Any]) -> str | None:
+        """'bearer', 'cookie', or None."""
+        if self.token is None:
+            return None
+        scheme, _, value = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() == "bearer" and _same(value.strip(), self.token):
+            return "bearer"
+        cookie = _cookie(environ, SESSION_COOKIE)
+        if cookie is not None and self._session is not None and _same(cookie, self._session):
+            return "cookie"
+        return None
+
+    def check(self, environ: dict[str, Any]) -> Denial | None:
+        """None to let the request through, else the answer that refuses it."""
+        path = environ.get("PATH_INFO", "")
+        if not is_guarded(path):
+            return None
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        via = self.authenticated_by(environ)
+        if self.required and via is None:
+            if path.startswith("/ui") and method in ("GET", "HEAD"):
+                return Denial(401, "unauthorized", "log in first",
+                              redirect=f"{LOGIN_PATH}?next={quote(path, safe='/')}")
+            return Denial(401, "unauthorized",
+                          "this sandbox is exposed beyond 127.0.0.1: send "
+                          "Authorization: Bearer <token> (printed when the server started)")
+        if method in SAFE_METHODS:
+            return None
+        if cross_site(environ) or (via == "cookie" and not same_origin_evidence(environ)):
+            return Denial(403, "cross_site_request",
+                          "refused a state-changing request that did not come from the "
+                          "sandbox's own pages (CSRF protection)")
+        return None
+
+    def login(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """GET shows the form; POST checks the token, sets the session cookie, redirects."""
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        if method == "POST" and cross_site(environ):
+            return Denial(403, "cross_site_request", "login from another site refused")(
+                start_response)
+        if path == LOGOUT_PATH:
+            return self._redirect(start_response, LOGIN_PATH, cookie="")
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        target = safe_next((query.get("next") or [None])[0])
+        if self.token is None:
+            return self._redirect(start_response, target)
+        if method != "POST":
+            return self._page(start_response, 200, target, "")
+        fields = parse_qs(_read_form(environ))
+        target = safe_next((fields.get("next") or [target])[0])
+        given = (fields.get("token") or [""])[0].strip()
+        if not _same(given, self.token):
+            return self._page(start_response, 401, target, "That token is not right.")
+        assert self._session is not None
+        return self._redirect(start_response, target, cookie=self._session,
+                              secure=environ.get("wsgi.url_scheme") == "https")
+
+    @staticmethod
+    def _redirect(start_response: StartResponse, target: str, *, cookie: str | None = None,
+                  secure: bool = False) -> Iterable[bytes]:
+        headers = [("Location", target), ("Content-Length", "0")]
+        if cookie is not None:
+            attributes = "HttpOnly; SameSite=Strict; Path=/" + ("; Secure" if secure else "")
+            age = "" if cookie else "; Max-Age=0"
+            headers.append(("Set-Cookie", f"{SESSION_COOKIE}={cookie}; {attributes}{age}"))
+        start_response("303 See Other", headers)
+        return [b""]
+
+    @staticmethod
+    def _page(start_response: StartResponse, status: int, target: str,
+              problem: str) -> Iterable[bytes]:
+        body = LOGIN_FORM.format(next=html.escape(target, quote=True),
+                                 problem=html.escape(problem)).encode()
+        start_response(f"{status} {'OK' if status == 200 else 'Unauthorized'}", [
+            ("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"), ("X-Frame-Options", "DENY"),
+        ])
+        return [body]
+
+
+def _read_form(environ: dict[str, Any]) -> str:
+    declared = environ.get("CONTENT_LENGTH") or "0"
+    size = min(int(declared) if declared.isdigit() else 0, MAX_LOGIN_BODY)
+    data: bytes = environ["wsgi.input"].read(size) if size else b""
+    return data.decode("utf-8", "replace")
+
+
+LOGIN_FORM = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>postback-sandbox: log in</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family: system-ui, sans-serif; max-width: 28rem; margin: 4rem auto">
+<h1>postback-sandbox</h1>
+<p>This sandbox is exposed beyond this machine. Enter the admin token printed when it started
+(or given with <code>--token</code> / <code>SANDBOX_TOKEN</code>).</p>
+<p role="alert" style="color: #b00">{problem}</p>
+<form method="post" action="/ui/login">
+<input type="hidden" name="next" value="{next}">
+<label>Admin token <input type="password" name="token" autocomplete="current-password"
+autofocus required></label>
+<button type="submit">Log in</button>
+</form></body></html>
+"""
