@@ -93,6 +93,11 @@ class GroupWriter:
     def _commit(conn: sqlite3.Connection, batch: list[_Job]) -> None:
         try:
             conn.execute("BEGIN IMMEDIATE")
+            if len(batch) == 1:  # alone in its transaction: no savepoint needed to isolate it
+                job = batch[0]
+                job.result = job.work(conn)
+                conn.execute("COMMIT")
+                return
             for job in batch:
                 conn.execute("SAVEPOINT job")
                 try:

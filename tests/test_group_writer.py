@@ -1,0 +1,73 @@
+"""Group commit: every job is committed before its caller returns; one bad job sinks none else."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from sandbox.store import Store
+
+
+@pytest.fixture
+def table(store: Store) -> Store:
+    store.connection().execute("CREATE TABLE t (n INTEGER UNIQUE)")
+    return store
+
+
+def insert(n: int):
+    def work(conn: sqlite3.Connection) -> int:
+        return int(conn.execute("INSERT INTO t (n) VALUES (?)", (n,)).lastrowid or 0)
+
+    return work
+
+
+def committed(store: Store) -> set[int]:
+    # A separate connection sees only committed rows.
+    with sqlite3.connect(store.path) as other:
+        return {row[0] for row in other.execute("SELECT n FROM t")}
+
+
+def test_concurrent_jobs_are_all_committed_when_they_return(table: Store):
+    barrier = threading.Barrier(16)
+
+    def job(n: int) -> int:
+        barrier.wait()
+        table.writer.run(insert(n))
+        assert n in committed(table)  # durable before the caller goes on
+        return n
+
+    with ThreadPoolExecutor(16) as pool:
+        done = list(pool.map(job, range(16)))
+    assert committed(table) == set(done)
+
+
+def test_a_failing_job_raises_for_its_caller_only(table: Store):
+    table.writer.run(insert(1))
+    results: dict[int, object] = {}
+    barrier = threading.Barrier(3)
+
+    def job(n: int) -> None:
+        barrier.wait()
+        try:
+            results[n] = table.writer.run(insert(n))
+        except sqlite3.IntegrityError as exc:
+            results[n] = exc
+
+    threads = [threading.Thread(target=job, args=(n,)) for n in (1, 2, 3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert isinstance(results[1], sqlite3.IntegrityError)  # duplicate of the first insert
+    assert committed(table) == {1, 2, 3}
+
+
+def test_a_lone_failing_job_leaves_no_transaction_open(table: Store):
+    table.writer.run(insert(5))
+    with pytest.raises(sqlite3.IntegrityError):
+        table.writer.run(insert(5))
+    assert table.writer.run(insert(6)) > 0
+    assert committed(table) == {5, 6}
