@@ -13,7 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.errors import SandboxError
-from sandbox.fields import CAPTURE_FIELDS, Field, FieldSet, field_set_for, parse_field
+from sandbox.fields import (
+    CAPTURE_FIELDS,
+    FIELD_SETS,
+    Field,
+    FieldSet,
+    field_set_for,
+    parse_field,
+)
 from sandbox.operators import (
     MAX_IN_VALUES,
     MAX_PATTERN_LENGTH,
@@ -165,13 +172,15 @@ def parse_assertion(
     """Validate one assertion document; every mistake is SandboxError(code="bad_assertion")."""
     if not isinstance(doc, Mapping):
         raise bad("assertion", f"expected an object with keys {', '.join(ASSERTION_KEYS)}")
-    unknown = [str(key) for key in doc if key not in ASSERTION_KEYS]
+    unknown = [key for key in doc if key not in ASSERTION_KEYS]
     if unknown:
-        raise bad(unknown[0], f"unknown key (expected {', '.join(ASSERTION_KEYS)})")
+        part = str(unknown[0]) or "assertion"
+        raise bad(part, f"unknown key {unknown[0]!r} (expected {', '.join(ASSERTION_KEYS)})")
     on = doc.get("on", "captures")
     fields = field_set_for(on) if isinstance(on, str) else None
     if fields is None:
-        raise bad("on", f"expected 'captures' (deliveries are not available yet), got {on!r}")
+        kinds = " or ".join(repr(kind) for kind in FIELD_SETS)
+        raise bad("on", f"expected {kinds}, got {on!r}")
     unique = doc.get("unique")
     return Assertion(
         on=on,
