@@ -6,6 +6,10 @@ the command to rerun. Targets: >= 50,000 postbacks/s, peak RSS < 300 MB at every
 
     python bench/bench_generate.py                      # 100k x3 and 1M x1
     python bench/bench_generate.py --sizes 100000 --runs 3 --out-dir /tmp/ndjson
+    python bench/bench_generate.py --jobs 2             # render in 2 processes (same bytes)
+
+CPU figures add the render jobs' CPU time to the parent's; the machine's load average is
+printed before and after, since other processes share the cores.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -44,23 +49,28 @@ def bench_scenario(installs: int) -> dict:
     }
 
 
-def child(installs: int, out: str) -> None:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def child(installs: int, out: str, jobs: int) -> None:
     sys.path.insert(0, str(ROOT))
-    from sandbox.render import Renderer, render_run, write_ndjson
+    from sandbox.render import write_run_ndjson
     from sandbox.scenario import scenario_from_data
 
     scenario = scenario_from_data(bench_scenario(installs))
-    renderer = Renderer(scenario, scenario.seed)
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu = time.perf_counter(), time.process_time() + _children_cpu()
     with open(out, "w", encoding="utf-8") as handle:
-        written = write_ndjson(render_run(scenario, renderer=renderer), handle)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(json.dumps({"postbacks": written, "installs": renderer.summary.installs,
-                      "events": renderer.summary.events, "wall": wall, "cpu": cpu}))
+        summary = write_run_ndjson(scenario, handle, jobs=jobs)
+    wall, cpu = time.perf_counter() - wall, time.process_time() + _children_cpu() - cpu
+    print(json.dumps({"postbacks": summary.postbacks, "installs": summary.installs,
+                      "events": summary.events, "wall": wall, "cpu": cpu}))
 
 
-def measure(installs: int, out: str) -> dict:
-    command = [sys.executable, __file__, "--child", str(installs), "--child-out", out]
+def measure(installs: int, out: str, jobs: int) -> dict:
+    command = [sys.executable, __file__, "--child", str(installs), "--child-out", out,
+               "--jobs", str(jobs)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     output = process.stdout.read()
@@ -68,7 +78,7 @@ def measure(installs: int, out: str) -> dict:
     if status != 0:
         raise SystemExit(f"child failed with status {status}")
     result = json.loads(output)
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux reports KiB
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # KiB on Linux; the largest process
     return result
 
 
@@ -78,20 +88,21 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per size below 1M")
     parser.add_argument("--out-dir", default=None, help="keep the NDJSON here (default: "
                         "encode every line but write to /dev/null)")
+    parser.add_argument("--jobs", type=int, default=1, help="render processes (default 1)")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.child_out)
+        child(args.child, args.child_out, args.jobs)
         return
     loop = min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
     print(f"machine: python {sys.version.split()[0]}, {os.cpu_count()} cpu(s), "
-          f"load {os.getloadavg()[0]:.1f}; sum(range(1000)) = {loop:.1f} us "
+          f"load {_load()}; jobs {args.jobs}; sum(range(1000)) = {loop:.1f} us "
           f"(a typical 2023 laptop: ~8 us)")
     for size in args.sizes:
         runs = 1 if size >= 1_000_000 else args.runs
         out = os.devnull if args.out_dir is None else str(Path(args.out_dir) / f"{size}.ndjson")
-        results = [measure(size, out) for _ in range(runs)]
+        results = [measure(size, out, args.jobs) for _ in range(runs)]
         rate = statistics.median(r["postbacks"] / r["wall"] for r in results)
         cpu_rate = statistics.median(r["postbacks"] / r["cpu"] for r in results)
         first = results[0]
@@ -100,8 +111,13 @@ def main() -> None:
               f"median of {runs}: {rate:,.0f} postbacks/s wall ({cpu_rate:,.0f}/s CPU), "
               f"{first['installs'] / statistics.median(r['wall'] for r in results):,.0f} "
               f"installs/s; peak RSS {max(r['peak_rss_mb'] for r in results):.0f} MB")
+    print(f"load average after: {_load()}")
     print(f"rerun: {sys.executable} bench/bench_generate.py "
-          f"--sizes {' '.join(map(str, args.sizes))} --runs {args.runs}")
+          f"--sizes {' '.join(map(str, args.sizes))} --runs {args.runs} --jobs {args.jobs}")
+
+
+def _load() -> str:
+    return "/".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 if __name__ == "__main__":

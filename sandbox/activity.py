@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Container, Mapping
 from operator import attrgetter
 from typing import Any
 
 from sandbox import money
 from sandbox.distributions import lognormal, poisson, retention_curve
 from sandbox.geo import COUNTRIES
-from sandbox.identities import Pools, hex_id
+from sandbox.identities import Pools
 from sandbox.journey import AppEvent
 from sandbox.scenario_model import FunnelStep, Purchases, UserModel
 
@@ -25,69 +26,63 @@ class ActivityModel:
         self.pools = pools
         retention = users.retention
         self.curve = retention_curve(retention.d1, retention.decay, retention.horizon_days)
+        self.later_days = tuple(enumerate(self.curve))[1:]
         self.horizon = (retention.horizon_days + 1) * DAY
         self.session_event = retention.session_event
         self.per_install = tuple(s for s in users.funnel if s.per == "install")
         self.per_session = tuple(s for s in users.funnel if s.per == "session")
 
     def events(
-        self, rng: random.Random, install_time: float, country: str, platform: str
-    ) -> tuple[list[AppEvent], tuple[int, ...]]:
-        """The user's events in time order, and the days (since install) with a session."""
+        self, rng: random.Random, install_time: float, country: str, platform: str,
+        *, keep: Container[str] | None = None,
+    ) -> tuple[list[AppEvent], tuple[int, ...], int]:
+        """The user's events in time order, the days (since install) with a session, and how
+        many events the user fired in all.
+
+        ``keep`` (default: every name) limits which events are built; the others cost only
+        the random draws they need, so the stream (and every later user) stays the same.
+        """
         sessions, active_days = self._sessions(rng, install_time)
-        events: list[AppEvent] = []
         end = install_time + self.horizon
-        counts: dict[str, int] = {}
+        user = _UserEvents(rng, end, keep, self.pools.phrases)
         if self.session_event:
-            for moment in sessions[1:]:
-                self._add(rng, events, counts, self.session_event, moment, {})
-        for moment in sessions:
-            for step in self.per_session:
-                if rng.random() < step.probability:
-                    delay = min(lognormal(rng, step.delay, step.spread), step.max_delay or DAY)
-                    self._add(rng, events, counts, step.event, moment + delay, dict(step.params))
+            user.add_sessions(self.session_event, sessions)
+        if self.per_session:
+            for moment in sessions:
+                for step in self.per_session:
+                    if rng.random() < step.probability:
+                        delay = min(lognormal(rng, step.delay, step.spread),
+                                    step.max_delay or DAY)
+                        user.add(step.event, moment + delay, step.params)
         firsts: dict[str, float] = {}
         for step in self.per_install:
-            self._funnel_step(rng, step, install_time, end, events, counts, firsts)
+            self._funnel_step(rng, step, install_time, end, user, firsts)
         purchases = self.users.purchases
         if purchases is not None and rng.random() < purchases.payer_share:
-            self._purchases(rng, purchases, install_time, end, country, platform, events, counts)
-        events = [event for event in events if event.time < end]
+            self._purchases(rng, purchases, install_time, end, country, platform, user)
+        events = [event for event in user.events if event.time < end]
         events.sort(key=_BY_TIME)
-        return events, active_days
+        return events, active_days, len(events) + user.skipped
 
     def _sessions(
         self, rng: random.Random, install_time: float
     ) -> tuple[list[float], tuple[int, ...]]:
         extra = self.users.retention.extra_sessions
+        rand = rng.random
         sessions = [install_time]
-        sessions.extend(install_time + rng.random() * DAY for _ in range(poisson(rng, extra)))
+        sessions.extend(install_time + rand() * DAY for _ in range(poisson(rng, extra)))
         active = [0]
-        for day in range(1, len(self.curve)):
-            if rng.random() < self.curve[day]:
+        for day, share in self.later_days:
+            if rand() < share:
                 active.append(day)
                 base = install_time + day * DAY
                 for _ in range(1 + poisson(rng, extra)):
-                    sessions.append(base + rng.random() * DAY)
+                    sessions.append(base + rand() * DAY)
         return sessions, tuple(active)
-
-    def _add(
-        self, rng: random.Random, events: list[AppEvent], counts: dict[str, int],
-        name: str, moment: float, params: dict[str, Any],
-    ) -> AppEvent:
-        occurrence = counts.get(name, 0) + 1
-        counts[name] = occurrence
-        event = AppEvent(hex_id(rng, 20), name, moment, params, occurrence=occurrence)
-        if "search" in name:
-            phrases = self.pools.phrases
-            event.search_query = phrases[int(rng.random() * len(phrases))]
-            params.setdefault("af_search_string", event.search_query)
-        events.append(event)
-        return event
 
     def _funnel_step(
         self, rng: random.Random, step: FunnelStep, install_time: float, end: float,
-        events: list[AppEvent], counts: dict[str, int], firsts: dict[str, float],
+        user: _UserEvents, firsts: dict[str, float],
     ) -> None:
         start = install_time
         if step.requires is not None:
@@ -101,10 +96,10 @@ class ActivityModel:
         for number in range(step.repeat_max):
             if moment >= end:
                 break
-            params = dict(step.params)
             if step.counter_param:
-                params[step.counter_param] = number + 2
-            self._add(rng, events, counts, step.event, moment, params)
+                user.add(step.event, moment, {**step.params, step.counter_param: number + 2})
+            else:
+                user.add(step.event, moment, step.params)
             firsts.setdefault(step.event, moment)
             if rng.random() >= step.repeat:
                 break
@@ -112,7 +107,7 @@ class ActivityModel:
 
     def _purchases(
         self, rng: random.Random, spec: Purchases, install_time: float, end: float,
-        country: str, platform: str, events: list[AppEvent], counts: dict[str, int],
+        country: str, platform: str, user: _UserEvents,
     ) -> None:
         currency = COUNTRIES[country].currency
         moment = install_time + lognormal(rng, spec.first_delay, spec.spread)
@@ -125,13 +120,65 @@ class ActivityModel:
             params = {"af_revenue": _amount_text(price), "af_currency": currency,
                       "af_quantity": 1, "af_content_id": f"tier_{tier + 1}",
                       "af_order_id": order_id}
-            event = self._add(rng, events, counts, spec.event, moment, params)
-            event.revenue, event.currency = price, currency
-            event.revenue_usd = money.to_usd(price, currency)
-            event.order_id = order_id
+            event = user.add(spec.event, moment, params)
+            if event is not None:
+                event.revenue, event.currency = price, currency
+                event.revenue_usd = money.to_usd(price, currency)
+                event.order_id = order_id
             if rng.random() >= spec.repeat:
                 break
             moment += lognormal(rng, spec.repeat_gap, 1.0)
+
+
+class _UserEvents:
+    """One user's events as they are drawn: built when kept, only counted otherwise.
+
+    Every event draws its id (and a search phrase, for search events) whether it is built
+    or not: skipping a draw would shift every later random number of the stream.
+    """
+
+    __slots__ = ("rng", "end", "keep", "phrases", "events", "counts", "skipped")
+
+    def __init__(self, rng: random.Random, end: float, keep: Container[str] | None,
+                 phrases: tuple[str, ...]) -> None:
+        self.rng = rng
+        self.end = end
+        self.keep = keep
+        self.phrases = phrases
+        self.events: list[AppEvent] = []
+        self.counts: dict[str, int] = {}
+        self.skipped = 0  # events not built that fall inside the horizon
+
+    def add(self, name: str, moment: float, params: Mapping[str, Any]) -> AppEvent | None:
+        """Draw one event; returns it, or None when ``keep`` leaves it out."""
+        rng = self.rng
+        if self.keep is not None and name not in self.keep:
+            rng.getrandbits(80)
+            if "search" in name:
+                rng.random()
+            self.skipped += moment < self.end
+            return None
+        occurrence = self.counts.get(name, 0) + 1
+        self.counts[name] = occurrence
+        event = AppEvent(f"{rng.getrandbits(80):020x}", name, moment, dict(params),
+                         occurrence=occurrence)
+        if "search" in name:
+            phrases = self.phrases
+            event.search_query = phrases[int(rng.random() * len(phrases))]
+            event.params.setdefault("af_search_string", event.search_query)
+        self.events.append(event)
+        return event
+
+    def add_sessions(self, name: str, sessions: list[float]) -> None:
+        """The session event of every session but the install's own first open."""
+        if self.keep is None or name in self.keep or "search" in name:
+            for moment in sessions[1:]:
+                self.add(name, moment, {})
+            return
+        bits, end = self.rng.getrandbits, self.end
+        for moment in sessions[1:]:
+            bits(80)
+            self.skipped += moment < end
 
 
 def _amount_text(amount: float) -> str:

@@ -17,8 +17,13 @@ from sandbox.web.api import api
 from sandbox.web.assert_api import assert_api
 from sandbox.web.context import SandboxContext
 from sandbox.web.errors import register_error_handlers
+from sandbox.web.ingest import ingest
 from sandbox.web.inspector import inspector
+from sandbox.web.live_api import live_api
 from sandbox.web.runs_api import runs_api
+from sandbox.web.skan_api import skan_api
+from sandbox.web.timeline import timeline
+from sandbox.web.tracker import tracker
 
 
 def create_app(
@@ -41,6 +46,11 @@ def create_app(
     app.register_blueprint(assert_api)
     app.register_blueprint(inspector)
     app.register_blueprint(runs_api)
+    app.register_blueprint(live_api)
+    app.register_blueprint(timeline)
+    app.register_blueprint(tracker)
+    app.register_blueprint(ingest)
+    app.register_blueprint(skan_api)
     app.add_url_rule("/", "root", lambda: redirect("/ui/"))
     register_error_handlers(app)
     return app

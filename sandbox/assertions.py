@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from sandbox.capture_view import capture_view
 from sandbox.clock import Clock
 from sandbox.conditions import parse_conditions, parse_count
+from sandbox.delivery.views import delivery_view
 from sandbox.matchers import (
     NEAR_MISS_WINDOW,
     Assertion,
@@ -25,6 +26,7 @@ from sandbox.matchers import (
 )
 from sandbox.sql_conditions import SQL_FUNCTIONS, translate_assertion
 from sandbox.store import Store
+from sandbox.store.deliveries import DeliveryFilter
 
 POLL_SECONDS = 0.05  # how often a waiting assertion looks for new records (one indexed max())
 View = Mapping[str, Any]
@@ -72,7 +74,28 @@ def _scope_only(assertion: Assertion) -> Assertion:
     return replace(assertion, where=())
 
 
-SOURCES: dict[str, Callable[[Store], Source]] = {"captures": CaptureSource}
+class DeliverySource:
+    """The delivery log, matched in Python over delivery views (of one run, when given)."""
+
+    def __init__(self, store: Store, *, run_id: int | None = None) -> None:
+        self.store = store
+        self.run_id = run_id
+
+    def version(self) -> int:
+        return self.store.deliveries.version()
+
+    def judge(self, assertion: Assertion, *, near_misses: bool) -> Outcome:
+        rows = self.store.deliveries.iterate(
+            DeliveryFilter(run_id=self.run_id, since_id=assertion.since_id))
+        views = [view for view in map(delivery_view, rows) if in_scope(assertion, view)]
+        matched = [view for view in views if matches(assertion.where, view)]
+        recent = views[-NEAR_MISS_WINDOW:] if near_misses else []
+        return summarize(assertion, matched, recent)
+
+
+SOURCES: dict[str, Callable[[Store], Source]] = {
+    "captures": CaptureSource, "deliveries": DeliverySource,
+}
 
 
 @dataclass(frozen=True)
@@ -94,9 +117,12 @@ class Result:
         }
 
 
-def check(store: Store, assertion: Assertion, clock: Clock) -> Result:
-    """Judge one assertion, waiting up to ``within`` and then watching ``during`` seconds."""
-    source = SOURCES[assertion.on](store)
+def check(
+    store: Store, assertion: Assertion, clock: Clock, *, source: Source | None = None
+) -> Result:
+    """Judge one assertion, waiting up to ``within`` and then watching ``during`` seconds.
+    ``source`` narrows where records come from (a run's deliveries); default: all of them."""
+    source = source or SOURCES[assertion.on](store)
     judge = WaitJudge.for_assertion(assertion)
     started = clock.monotonic()
     seen = source.version()

@@ -1,8 +1,9 @@
 """The sandbox configuration file (``--config sandbox.yaml``): YAML or JSON, validated.
 
-Today it holds channels: their answer settings and their verification profile (secrets inline
-or as ``{"env": "NAME"}``, resolved from the environment when the file is loaded). Errors name
-the file, the line and the field.
+It holds channels (their answer settings, their verification profile with secrets inline or
+as ``{"env": "NAME"}`` resolved from the environment when the file is loaded, and where they
+forward), and the live loop's ``app``, ``networks``, ``campaigns`` and ``mmp`` settings in
+the scenario schema's shapes. Errors name the file, the line and the field.
 """
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.channels import parse_answer
-from sandbox.docfile import load_document
+from sandbox.docfile import Document, read_document, validate_document
 from sandbox.errors import ConfigError, DocumentError, SandboxError
+from sandbox.live.config import build_model, config_properties, live_defs, merge_campaigns
+from sandbox.live.forward import parse_forward
+from sandbox.live.stored import apply_config
 from sandbox.store import Store
 from sandbox.trust import parse_verification
 
+LIVE_KEYS = ("app", "networks", "campaigns", "mmp")
 ANSWER_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -47,10 +52,16 @@ CONFIG_SCHEMA: dict[str, Any] = {
                     "answer": ANSWER_SCHEMA,
                     # checked field by field by the signing core, which names the field
                     "verification": {"type": ["object", "string", "null"]},
+                    "forward": {"type": ["object", "null"], "description": (
+                        "Tee mode: {url, timeout_ms}; each capture is forwarded there and "
+                        "the upstream answer stored on it.")},
                 },
             },
         },
+        # the live loop (click tracker, ingest): the scenario schema's shapes
+        **config_properties(),
     },
+    "$defs": live_defs(),
 }
 
 
@@ -59,20 +70,37 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     if not file.is_file():
         raise ConfigError(f"config file {file} does not exist", field="config")
     try:
-        document = load_document(file, CONFIG_SCHEMA)
+        document = read_document(file)
+        validate_document(document, CONFIG_SCHEMA)
     except DocumentError as exc:
         raise ConfigError("\n".join(exc.problems), field="config") from None
-    config: dict[str, Any] = document or {}
+    config: dict[str, Any] = document.data or {}
     for name, channel in (config.get("channels") or {}).items():
         try:
             parse_answer(channel.get("answer", {}))
             parse_verification(channel.get("verification"),
                                where=f"channels.{name}.verification")
+            parse_forward(channel.get("forward"))
         except ConfigError as exc:
             raise ConfigError(f"{file}: {exc.message}", field=exc.field) from None
         except SandboxError as exc:
             raise ConfigError(f"{file}: channels.{name}.{exc.message}") from None
+    _check_live(document)
     return config
+
+
+def _check_live(document: Document) -> None:
+    """Build the live model (networks, campaigns) so meaning errors name file and line."""
+    live = {k: v for k, v in (document.data or {}).items() if k in LIVE_KEYS}
+    if not live:
+        return
+    live_doc = Document(document.path, live, document.lines)
+    problems = merge_campaigns(live_doc)
+    if problems:
+        raise ConfigError("\n".join(problems), field="config")
+    build_model(live_doc)
+    document.data.update(live_doc.data)  # campaigns now sit inside their networks
+    document.data.pop("campaigns", None)
 
 
 def apply_config_file(store: Store, path: str | Path | None) -> None:
@@ -82,3 +110,5 @@ def apply_config_file(store: Store, path: str | Path | None) -> None:
     config = load_config_file(path)
     for name, channel in (config.get("channels") or {}).items():
         store.channels.put(name, channel.get("answer", {}), channel.get("verification"))
+        store.forwards.set(name, channel.get("forward"))
+    apply_config(store, config)

@@ -26,6 +26,7 @@ from sandbox.errors import SandboxError
 
 __all__ = [
     "CAPTURE_FIELDS",
+    "DELIVERY_FIELDS",
     "EXTRACTED_KEYS",
     "FIELD_SETS",
     "Field",
@@ -75,9 +76,10 @@ class FieldSet:
 
 @dataclass(frozen=True)
 class Field:
-    """One parsed field name. ``kind`` is "simple", a keyed prefix ("query", ...) or "json"."""
+    """One parsed field name. ``kind`` is "simple", a keyed prefix ("query", ...) or "json".
+    Fields compare by meaning: ``query.a`` equals ``query."a"``."""
 
-    name: str
+    name: str = dataclasses.field(compare=False)
     kind: str
     field_set: FieldSet = dataclasses.field(compare=False, repr=False)
     key: str = ""
@@ -145,9 +147,16 @@ CAPTURE_FIELDS = FieldSet(
     json_root=lambda view: view.get("json"),
 )
 
-# The delivery log registers DELIVERY_FIELDS here (status, attempts, state, network, kind, url,
-# event_name, click_id, query.<k>, header.<k>, json.<path> over a delivery view).
-FIELD_SETS: dict[str, FieldSet] = {"captures": CAPTURE_FIELDS}
+# Over a delivery view (sandbox/delivery/views.py); ``chaos`` holds every injected fault kind.
+DELIVERY_FIELDS = FieldSet(
+    kind="deliveries",
+    simple={name: _present(name) for name in (
+        "status", "attempts", "state", "network", "kind", "url", "event_name", "click_id")}
+    | {"chaos": lambda view: list(view.get("chaos") or [])},
+    keyed={"query": _multi("query"), "header": _headers},
+    json_root=lambda view: view.get("json"),
+)
+FIELD_SETS: dict[str, FieldSet] = {"captures": CAPTURE_FIELDS, "deliveries": DELIVERY_FIELDS}
 
 
 def field_set_for(kind: str) -> FieldSet | None:

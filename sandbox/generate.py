@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 
 from sandbox.activity import ActivityModel
@@ -19,7 +19,7 @@ from sandbox.distributions import Weighted, ctit_seconds, geometric_gap
 from sandbox.identities import Pools, hex_id, make_device
 from sandbox.journey import Install, Journey, Touch
 from sandbox.mmp import attribute
-from sandbox.scenario_model import Campaign, Scenario
+from sandbox.scenario_model import Campaign, Network, Scenario
 
 COMPETING_SPAN = 10 * 86400.0  # a competing touch happens up to 10 days before the install
 
@@ -78,6 +78,7 @@ class TrafficGenerator:
             platform: device_kinds(platform) for platform in ("ios", "android")
         }
         self.activity = ActivityModel(scenario.users, self.pools)
+        self.sent_events = tuple(_sent_events(network) for network in scenario.networks)
         self.campaigns = tuple(
             CampaignRef(ni, ci, campaign)
             for ni, network in enumerate(scenario.networks)
@@ -87,15 +88,30 @@ class TrafficGenerator:
     def rng(self, *labels: object) -> random.Random:
         return random.Random(":".join(str(x) for x in (self.seed, *labels)))
 
-    def journeys(self) -> Iterator[Journey]:
-        streams = [self._campaign(ref, "click") for ref in self.campaigns]
-        streams += [self._campaign(ref, "impression") for ref in self.campaigns
-                    if ref.spec.impressions > 0]
-        streams.append(self._organic())
-        for _, journey in heapq.merge(*streams, key=lambda item: item[0]):
+    def journeys(self, *, sent_only: bool = False) -> Iterator[Journey]:
+        """Every user in touch-time order.
+
+        With ``sent_only`` a journey holds only the events its network postbacks (none for
+        organic users) and ``Journey.fired`` counts them all: the same traffic, built lazily.
+        """
+        for _, journey in heapq.merge(*self.streams(sent_only=sent_only), key=_moment):
             yield journey
 
-    def _campaign(self, ref: CampaignRef, kind: str) -> Iterator[tuple[float, Journey]]:
+    def streams(self, *, sent_only: bool = False) -> list[Iterator[tuple[float, Journey]]]:
+        """The per-campaign streams ``journeys`` merges (organic last), each in time order.
+
+        Each stream has its own random stream, so any subset of them can run elsewhere and
+        be merged back by (moment, stream index) into the same order as ``journeys``.
+        """
+        streams = [self._campaign(ref, "click", sent_only) for ref in self.campaigns]
+        streams += [self._campaign(ref, "impression", sent_only) for ref in self.campaigns
+                    if ref.spec.impressions > 0]
+        streams.append(self._organic(sent_only))
+        return streams
+
+    def _campaign(
+        self, ref: CampaignRef, kind: str, sent_only: bool
+    ) -> Iterator[tuple[float, Journey]]:
         spec = ref.spec
         rng = self.rng("campaign", ref.network, ref.campaign, kind)
         if kind == "click":
@@ -112,7 +128,7 @@ class TrafficGenerator:
             touches = [touch]
             if rng.random() < self.scenario.attribution.competing_touch_share:
                 touches.append(self._competing_touch(rng, install_time))
-            yield moment, self._journey(rng, install_time, touches, spec)
+            yield moment, self._journey(rng, install_time, touches, spec, sent_only)
 
     def _competing_touch(self, rng: random.Random, install_time: float) -> Touch:
         other = self.campaigns[int(rng.random() * len(self.campaigns))]
@@ -121,15 +137,15 @@ class TrafficGenerator:
                      install_time - rng.random() * COMPETING_SPAN, other.spec.click_lookback,
                      publishers[int(rng.random() * len(publishers))])
 
-    def _organic(self) -> Iterator[tuple[float, Journey]]:
+    def _organic(self, sent_only: bool) -> Iterator[tuple[float, Journey]]:
         rng = self.rng("organic")
         count = organic_installs(self.scenario)
         for moment in sorted_uniform(rng, count, self.scenario.start, self.scenario.days * 86400):
-            yield moment, self._journey(rng, moment, [], None)
+            yield moment, self._journey(rng, moment, [], None, sent_only)
 
     def _journey(
         self, rng: random.Random, install_time: float, touches: list[Touch],
-        origin: Campaign | None,
+        origin: Campaign | None, sent_only: bool,
     ) -> Journey:
         users = self.scenario.users
         result = attribute(install_time, touches,
@@ -150,11 +166,27 @@ class TrafficGenerator:
             install.cost = round(rng.uniform(campaign.cpi_min, campaign.cpi_max), 2)
             install.cost_currency = campaign.cost_currency
             install.match_type = _match_type(rng, device.platform, device.idfa, device.gaid)
-        events, active_days = self.activity.events(rng, install_time, device.country, platform)
-        return Journey(install, events, active_days)
+        keep: Container[str] | None = None
+        if sent_only:
+            keep = self.sent_events[winner.network] if winner is not None else ()
+        events, active_days, fired = self.activity.events(
+            rng, install_time, device.country, platform, keep=keep)
+        return Journey(install, events, active_days, fired if sent_only else None)
 
     def campaigns_by_touch(self, touch: Touch) -> Campaign:
         return self.scenario.networks[touch.network].campaigns[touch.campaign]
+
+
+def _moment(item: tuple[float, Journey]) -> float:
+    return item[0]
+
+
+def _sent_events(network: Network) -> frozenset[str] | None:
+    """The event names ``network`` gets a postback for; None means every name."""
+    if network.send_events is None:
+        return None if network.event is not None else frozenset(network.events)
+    return frozenset(name for name in network.send_events
+                     if network.template_for(name) is not None)
 
 
 def _match_type(rng: random.Random, platform: str, idfa: str | None, gaid: str | None) -> str:

@@ -84,8 +84,14 @@ class AppEvent:
 
 @dataclass(slots=True)
 class Journey:
-    """One user: the install and every in-app event after it, in time order."""
+    """One user: the install and its in-app events after it, in time order."""
 
     install: Install
     events: list[AppEvent]
     active_days: tuple[int, ...] = ()  # days since install (day 0 = install day) with a session
+    fired: int | None = None  # events fired in all, when ``events`` holds only some of them
+
+    @property
+    def event_count(self) -> int:
+        """How many events the user fired (``events`` may be only those a network gets)."""
+        return len(self.events) if self.fired is None else self.fired

@@ -54,33 +54,39 @@ def unix_ms(moment: float) -> int:
     return int(round(moment * 1000))
 
 
-_DAYS: dict[int, str] = {}
+_DAYS: dict[int, str] = {}  # day number -> "2026-01-05"
+_CLOCKS: dict[int, str] = {}  # second of the day -> "14:03:07"
 
 
-def _day_and_clock(moment: float) -> tuple[str, str]:
-    """("2026-01-05", "14:03:07.123"), with the date text cached per day (hot path)."""
-    millis = int(moment * 1000 + 0.5)
-    day = millis // 86_400_000
-    date = _DAYS.get(day)
-    if date is None:
-        date = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%d")
-        if len(_DAYS) < 100_000:
-            _DAYS[day] = date
-    ms_of_day = millis - day * 86_400_000
-    hour, minute = ms_of_day // 3_600_000, ms_of_day // 60_000 % 60
-    return date, f"{hour:02d}:{minute:02d}:{ms_of_day // 1000 % 60:02d}.{ms_of_day % 1000:03d}"
+def _date(day: int) -> str:
+    date = datetime.fromtimestamp(day * 86400, UTC).strftime("%Y-%m-%d")
+    if len(_DAYS) < 100_000:
+        _DAYS[day] = date
+    return date
+
+
+def _clock(second: int) -> str:
+    text = _CLOCKS[second] = f"{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}"
+    return text
+
+
+_MILLIS = tuple(f".{ms:03d}" for ms in range(1000))
 
 
 def iso(moment: float) -> str:
-    """2026-01-05T14:03:07.123Z"""
-    date, clock = _day_and_clock(moment)
-    return f"{date}T{clock}Z"
+    """2026-01-05T14:03:07.123Z (hot path: texts cached per day and per second of the day)"""
+    seconds, millis = divmod(int(moment * 1000 + 0.5), 1000)
+    day, second = divmod(seconds, 86400)
+    date = _DAYS.get(day) or _date(day)
+    return f"{date}T{_CLOCKS.get(second) or _clock(second)}{_MILLIS[millis]}Z"
 
 
 def mmp_datetime(moment: float) -> str:
     """AppsFlyer's ``yyyy-MM-dd HH:mm:ss.SSS`` (UTC)."""
-    date, clock = _day_and_clock(moment)
-    return f"{date} {clock}"
+    seconds, millis = divmod(int(moment * 1000 + 0.5), 1000)
+    day, second = divmod(seconds, 86400)
+    date = _DAYS.get(day) or _date(day)
+    return f"{date} {_CLOCKS.get(second) or _clock(second)}{_MILLIS[millis]}"
 
 
 @lru_cache(maxsize=4096)
@@ -97,22 +103,6 @@ def stable_token(text: str, length: int = 6) -> str:
 
 def _sha1(value: str | None) -> str | None:
     return hashlib.sha1(value.encode()).hexdigest() if value else None
-
-
-def _event_time(ctx: MacroContext) -> float | None:
-    return ctx.event.time if ctx.event is not None else None
-
-
-def _activity_time(ctx: MacroContext) -> float:
-    return ctx.event.time if ctx.event is not None else ctx.install.time
-
-
-def _touch_time(ctx: MacroContext) -> float | None:
-    return ctx.install.touch.time if ctx.install.touch is not None else None
-
-
-def _maybe(fn: Callable[[float], Any], moment: float | None) -> Any:
-    return None if moment is None else fn(moment)
 
 
 def _app_id(ctx: MacroContext) -> str | None:
@@ -175,12 +165,16 @@ def _tracker_name(ctx: MacroContext) -> str | None:
     return f"{ctx.network.name}::{ctx.campaign.name}::{ctx.install.touch.site_id}::"
 
 
+# Getters run for every value of every postback: each is one Python call at most, with
+# attribute reads done by operator.attrgetter (C) where they can be.
 def _campaign_attr(name: str) -> Getter:
-    return lambda ctx: getattr(ctx.campaign, name) if ctx.campaign is not None else None
+    get = attrgetter(name)
+    return lambda ctx: get(ctx.campaign) if ctx.campaign is not None else None
 
 
 def _touch_attr(name: str) -> Getter:
-    return lambda ctx: getattr(ctx.install.touch, name) if ctx.install.touch is not None else None
+    get = attrgetter(name)
+    return lambda ctx: get(ctx.install.touch) if ctx.install.touch is not None else None
 
 
 def _device_attr(name: str) -> Getter:
@@ -188,7 +182,16 @@ def _device_attr(name: str) -> Getter:
 
 
 def _event_attr(name: str) -> Getter:
-    return lambda ctx: getattr(ctx.event, name) if ctx.event is not None else None
+    get = attrgetter(name)
+    return lambda ctx: get(ctx.event) if ctx.event is not None else None
+
+
+def _touch_time(fn: Callable[[float], Any]) -> Getter:
+    return lambda c: fn(c.install.touch.time) if c.install.touch is not None else None
+
+
+def _event_time(fn: Callable[[float], Any]) -> Getter:
+    return lambda c: fn(c.event.time) if c.event is not None else None
 
 
 def _hours(seconds: float | None) -> int | None:
@@ -219,7 +222,7 @@ _ENTRIES: list[tuple[str, str, str, Getter]] = [
     ("view_lookback_hours", "view-through window in hours", "24",
      lambda c: _hours(c.campaign.view_lookback) if c.campaign else None),
     ("ctit", "seconds from click to install", "322",
-     lambda c: None if c.install.ctit is None else int(c.install.ctit)),
+     lambda c: None if c.install.touch is None else int(c.install.time - c.install.touch.time)),
     ("cost", "cost per install", "2.35", lambda c: c.install.cost),
     ("cost_currency", "cost currency", "USD",
      lambda c: c.install.cost_currency if c.install.cost is not None else None),
@@ -274,23 +277,21 @@ _ENTRIES: list[tuple[str, str, str, Getter]] = [
     ("install_id", "the MMP's install id", "in_1a2b...", attrgetter("install.install_id")),
     ("install_time", "install (first open) time, ISO 8601 UTC", "2026-01-05T14:03:07.123Z",
      lambda c: iso(c.install.time)),
-    ("install_unix", "install time, unix seconds", "1767621787", lambda c: unix(c.install.time)),
+    ("install_unix", "install time, unix seconds", "1767621787", lambda c: int(c.install.time)),
     ("install_unix_ms", "install time, unix milliseconds", "1767621787123",
      lambda c: unix_ms(c.install.time)),
     ("install_datetime", "install time, yyyy-MM-dd HH:mm:ss.SSS UTC", "2026-01-05 14:03:07.123",
      lambda c: mmp_datetime(c.install.time)),
     ("click_time", "click (touch) time, ISO 8601 UTC", "2026-01-05T13:58:01.000Z",
-     lambda c: _maybe(iso, _touch_time(c))),
-    ("click_unix", "click time, unix seconds", "1767621481",
-     lambda c: _maybe(unix, _touch_time(c))),
-    ("click_unix_ms", "click time, unix milliseconds", "1767621481000",
-     lambda c: _maybe(unix_ms, _touch_time(c))),
+     _touch_time(iso)),
+    ("click_unix", "click time, unix seconds", "1767621481", _touch_time(int)),
+    ("click_unix_ms", "click time, unix milliseconds", "1767621481000", _touch_time(unix_ms)),
     ("click_datetime", "click time, yyyy-MM-dd HH:mm:ss.SSS UTC", "2026-01-05 13:58:01.000",
-     lambda c: _maybe(mmp_datetime, _touch_time(c))),
+     _touch_time(mmp_datetime)),
     ("created_at", "when this install or event happened, unix seconds", "1767621787",
-     lambda c: unix(_activity_time(c))),
+     lambda c: int(c.event.time if c.event is not None else c.install.time)),
     ("created_at_ms", "when this install or event happened, unix ms", "1767621787123",
-     lambda c: unix_ms(_activity_time(c))),
+     lambda c: unix_ms(c.event.time if c.event is not None else c.install.time)),
     # the event
     ("event_name", "event name as this network calls it", "af_purchase", _event_name),
     ("event_name_original", "event name as the app fired it", "af_purchase",
@@ -301,14 +302,11 @@ _ENTRIES: list[tuple[str, str, str, Getter]] = [
      _event_attr("occurrence")),
     ("event_value", "event parameters as a JSON string", '{"af_revenue":"4.59"}', _event_value),
     ("event_params", "event parameters as a JSON object", '{"af_revenue":"4.59"}', _event_params),
-    ("event_time", "event time, ISO 8601 UTC", "2026-01-06T09:12:44.501Z",
-     lambda c: _maybe(iso, _event_time(c))),
-    ("event_unix", "event time, unix seconds", "1767690764",
-     lambda c: _maybe(unix, _event_time(c))),
-    ("event_unix_ms", "event time, unix milliseconds", "1767690764501",
-     lambda c: _maybe(unix_ms, _event_time(c))),
+    ("event_time", "event time, ISO 8601 UTC", "2026-01-06T09:12:44.501Z", _event_time(iso)),
+    ("event_unix", "event time, unix seconds", "1767690764", _event_time(int)),
+    ("event_unix_ms", "event time, unix milliseconds", "1767690764501", _event_time(unix_ms)),
     ("event_datetime", "event time, yyyy-MM-dd HH:mm:ss.SSS UTC", "2026-01-06 09:12:44.501",
-     lambda c: None if c.event is None else mmp_datetime(c.event.time)),
+     _event_time(mmp_datetime)),
     ("revenue", "revenue in the event's currency", "4.59", _event_attr("revenue")),
     ("revenue_cents", "revenue in the currency's minor units", "459",
      lambda c: _cents(c.event.revenue) if c.event is not None else None),
@@ -327,9 +325,10 @@ CATALOGUE: dict[str, Macro] = {
 
 MACRO_NAMES: frozenset[str] = frozenset(CATALOGUE)
 
-# Macros whose value can differ between two postbacks of the same install.
+# Macros whose value can differ between two event postbacks of the same install (what a
+# per-install partial URL leaves open; activity_kind is "event" for all of them).
 EVENT_SCOPED: frozenset[str] = frozenset(
-    {"postback_id", "activity_kind", "created_at", "created_at_ms", "revenue", "revenue_cents",
+    {"postback_id", "created_at", "created_at_ms", "revenue", "revenue_cents",
      "currency", "revenue_usd", "revenue_usd_cents", "order_id", "search_query"}
     | {name for name in CATALOGUE if name.startswith("event_")}
 )

@@ -139,15 +139,30 @@ def url_value(value: Any) -> str:
     if value.__class__ is not str:
         if value is None:
             return ""
+        if value.__class__ is int:
+            return str(value)
         value = to_text(value)
     if value.isalnum() and value.isascii():
         return value
     done = _ENCODED.get(value)
-    if done is None:
-        done = value if _URL_SAFE.fullmatch(value) else quote(value, safe="-._~")
-        if len(_ENCODED) < _ENCODED_MAX:
-            _ENCODED[value] = done
+    if done is not None:
+        return done
+    if _URL_SAFE.fullmatch(value):
+        return value  # ids, UUIDs, IPs: nothing to encode, and too many to cache
+    if _URL_FEW.fullmatch(value):
+        for char, escaped in _FEW_ESCAPES:  # timestamps and the like, each seen once
+            if char in value:
+                value = value.replace(char, escaped)
+        return value
+    done = quote(value, safe="-._~")
+    if len(_ENCODED) < _ENCODED_MAX:
+        _ENCODED[value] = done
     return done
+
+
+# Values made of unreserved characters plus a few common others encode by replacement.
+_FEW_ESCAPES = tuple((char, f"%{ord(char):02X}") for char in " :/,+=@;")
+_URL_FEW = re.compile(r"[A-Za-z0-9._~ :/,+=@;-]*")
 
 
 def form_value(value: Any) -> str:
@@ -214,11 +229,45 @@ class TextTemplate:
 Param = tuple[Compiled, Compiled | None]
 
 
+class PairSlot:
+    """One query parameter of a ``drop_empty`` URL, ready to render.
+
+    ``name=`` followed by exactly one macro (nearly every real parameter) keeps its prefix
+    and getter, so rendering it is one call; anything else goes through ``_render_pair``.
+    """
+
+    __slots__ = ("param", "prefix", "get", "per_event")
+
+    def __init__(self, param: Param) -> None:
+        name, value = param
+        self.param = param
+        only = value.single if value is not None else None
+        simple = only is not None and not name.getters
+        self.prefix = f"{name.literal}=" if simple else ""
+        self.get = only.get if simple and only is not None else None
+        self.per_event = bool(name.event_getters or (value is not None and value.event_getters))
+
+    def render(self, ctx: MacroContext) -> str | None:
+        """``name=value``, or None when the value is empty and the parameter is dropped."""
+        get = self.get
+        if get is None:
+            return _render_pair(self.param, ctx, url_value, drop_empty=True)
+        value = get(ctx)
+        if value is None or value == "":
+            return None
+        return self.prefix + url_value(value)
+
+
+# What ``UrlTemplate.partial`` leaves to fill per event: a format pattern, or (drop_empty)
+# the base URL and the parameters, install-level ones already joined into text.
+UrlPartial = str | tuple[str | None, tuple[str | PairSlot, ...]]
+
+
 @dataclass(frozen=True)
 class UrlTemplate:
     """A URL: base (scheme, host, path) plus query parameters, each value a template.
 
-    ``whole`` renders everything in one go; ``params`` serve ``drop_empty`` rendering.
+    ``whole`` renders everything in one go; ``slots`` serve ``drop_empty`` rendering.
     """
 
     source: str
@@ -226,6 +275,7 @@ class UrlTemplate:
     params: tuple[Param, ...]
     whole: Compiled
     fragment: str = ""
+    slots: tuple[PairSlot, ...] = ()
 
     @classmethod
     def compile(cls, source: str) -> UrlTemplate:
@@ -247,43 +297,87 @@ class UrlTemplate:
                     flat.extend(value)
         if fragment:
             flat.append(f"#{fragment}")
-        return cls(source, Compiled(base), tuple(params), Compiled(tuple(flat)), fragment)
+        return cls(source, Compiled(base), tuple(params), Compiled(tuple(flat)), fragment,
+                   tuple(PairSlot(param) for param in params))
 
-    def partial(self, ctx: MacroContext) -> str:
-        """The URL with every install-level value filled in (see ``Compiled.partial``)."""
-        return self.whole.partial(ctx, url_value)
+    def partial(self, ctx: MacroContext, *, drop_empty: bool = False) -> UrlPartial:
+        """The URL with every install-level value of ``ctx`` filled in, for ``finish``.
 
-    def finish(self, partial: str, ctx: MacroContext) -> str:
-        """Complete a ``partial`` pattern of this template with ``ctx``'s event values."""
-        return partial.format(*[url_value(get(ctx)) for get in self.whole.event_getters])
+        Valid for the event postbacks of one install (``ctx.kind == "event"``).
+        """
+        if not drop_empty:
+            return self.whole.partial(ctx, url_value)
+        base = None if self.base.event_getters else self.base.render(ctx, url_value)
+        items: list[str | PairSlot] = []
+        done: list[str] = []
+        for slot in self.slots:
+            if slot.per_event:
+                if done:
+                    items.append("&".join(done))
+                    done = []
+                items.append(slot)
+                continue
+            pair = slot.render(ctx)
+            if pair is not None:
+                done.append(pair)
+        if done:
+            items.append("&".join(done))
+        return base, tuple(items)
+
+    def finish(self, partial: UrlPartial, ctx: MacroContext) -> str:
+        """Complete a ``partial`` of this template with ``ctx``'s event values."""
+        if isinstance(partial, str):
+            return partial.format(*[url_value(get(ctx)) for get in self.whole.event_getters])
+        base, items = partial
+        pairs = []
+        for item in items:
+            if item.__class__ is str:
+                pairs.append(item)
+            else:
+                pair = item.render(ctx)  # type: ignore[union-attr]
+                if pair is not None:
+                    pairs.append(pair)
+        return self._join(self.base.render(ctx, url_value) if base is None else base, pairs)
 
     def render(self, ctx: MacroContext, *, drop_empty: bool = False) -> str:
         if not drop_empty:
             return self.whole.render(ctx, url_value)
-        url = self.base.render(ctx, url_value)
-        pairs = _render_pairs(self.params, ctx, url_value, drop_empty=True)
-        if pairs:
-            url += "?" + "&".join(pairs)
+        pairs = []
+        for slot in self.slots:
+            pair = slot.render(ctx)
+            if pair is not None:
+                pairs.append(pair)
+        return self._join(self.base.render(ctx, url_value), pairs)
+
+    def _join(self, base: str, pairs: list[str]) -> str:
+        url = base + "?" + "&".join(pairs) if pairs else base
         return url + (f"#{self.fragment}" if self.fragment else "")
+
+
+def _render_pair(
+    param: Param, ctx: MacroContext, encode: Callable[[Any], str], *, drop_empty: bool
+) -> str | None:
+    name_template, value_template = param
+    name = name_template.render(ctx, encode) if name_template.getters else name_template.literal
+    if value_template is None:
+        return name
+    only = value_template.single if drop_empty else None
+    if only is not None:
+        value = only.get(ctx)
+        if value is None or value == "":
+            return None
+        return f"{name}={encode(value)}"
+    return f"{name}={value_template.render(ctx, encode)}"
 
 
 def _render_pairs(
     params: tuple[Param, ...], ctx: MacroContext, encode: Callable[[Any], str], *, drop_empty: bool
 ) -> list[str]:
     pairs = []
-    for name_template, value_template in params:
-        name = (name_template.render(ctx, encode) if name_template.getters
-                else name_template.literal)
-        if value_template is None:
-            pairs.append(name)
-            continue
-        only = value_template.single if drop_empty else None
-        if only is not None:
-            value = only.get(ctx)
-            if value is not None and value != "":
-                pairs.append(f"{name}={encode(value)}")
-            continue
-        pairs.append(f"{name}={value_template.render(ctx, encode)}")
+    for param in params:
+        pair = _render_pair(param, ctx, encode, drop_empty=drop_empty)
+        if pair is not None:
+            pairs.append(pair)
     return pairs
 
 

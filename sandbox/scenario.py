@@ -234,8 +234,9 @@ class _Builder(NetworkBuilder):
         )
 
     def chaos(self, raw: Mapping[str, Any]) -> Chaos:
-        shares = {k: float(v) for k, v in raw.items() if k != "late_by"}
-        return Chaos(late_by=parse_duration(raw.get("late_by", "30s")), **shares)
+        shares = {k: float(v) for k, v in raw.items() if k not in ("late_by", "mark")}
+        return Chaos(late_by=parse_duration(raw.get("late_by", "30s")),
+                     mark=bool(raw.get("mark", True)), **shares)
 
 
 def _event_names(users: UserModel) -> frozenset[str]:

@@ -151,6 +151,7 @@ class Chaos:
     missing_token: float = 0.0
     missing_optional: float = 0.0
     encoding_edge: float = 0.0
+    mark: bool = True  # name injected faults on the wire in X-Sandbox-Chaos
 
 
 @dataclass(frozen=True)

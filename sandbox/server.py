@@ -7,11 +7,13 @@ so long-lived requests (assertion long-polls, live inspector streams) do not sta
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sandbox.clock import SystemClock
 from sandbox.config_file import apply_config_file
@@ -19,6 +21,7 @@ from sandbox.errors import ConfigError
 from sandbox.settings import Settings
 from sandbox.store import Store
 from sandbox.store.retention import RetentionPolicy, prune
+from sandbox.tls import Certificate, ensure_certificate
 
 # granian's own HTTP/1 read buffer bounds the request head before the sandbox sees it; keep it
 # well above the sandbox's limits so oversized heads reach the receiver and are recorded (431).
@@ -33,11 +36,13 @@ BLOCKING_THREADS = 128
 class Bound:
     host: str
     port: int
+    certificate: Certificate | None = None  # serving HTTPS with this certificate
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.certificate is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
 
 
 def reserve_port(host: str, port: int) -> Bound:
@@ -85,6 +90,11 @@ def serve(settings: Settings, announce: Callable[[Bound], None]) -> None:
     store = prepare(settings)
     store.close()
     bound = reserve_port(settings.host, settings.port)
+    tls: dict[str, Any] = {}
+    if settings.tls:
+        certificate = ensure_certificate(settings.db, settings.host)
+        bound = dataclasses.replace(bound, certificate=certificate)
+        tls = {"ssl_cert": certificate.cert, "ssl_key": certificate.key}
     os.environ.update(Settings(**{**settings.__dict__, "port": bound.port}).to_env())
     server = Server(
         "sandbox.web.entry:from_environment",
@@ -107,6 +117,7 @@ def serve(settings: Settings, announce: Callable[[Bound], None]) -> None:
             for name, fmt in (("console", "generic"), ("access", "access"))
         }},
         respawn_failed_workers=True,
+        **tls,
     )
     server.on_startup(lambda: announce(bound))
     server.serve()

@@ -39,6 +39,7 @@ class Settings:
     token: str | None = None  # admin token for /api and /ui; generated when exposed
     max_postbacks: int = 0  # retention: keep the newest N captures (0 keeps all)
     max_age: str | None = None  # retention: drop captures older than this, e.g. 7d, 12h
+    tls: bool = False  # serve HTTPS with a self-signed certificate kept next to the database
 
     @property
     def max_age_seconds(self) -> float | None:
@@ -93,6 +94,8 @@ def with_admin_token(settings: Settings) -> tuple[Settings, bool]:
 def _convert(name: str, kind: Any, raw: Any) -> Any:
     if raw is None or kind in (str, "str", "str | None"):
         return raw if raw is None else str(raw)
+    if kind in (bool, "bool"):
+        return _boolean(name, raw)
     converter = {"int": int, "float": float}.get(str(kind), str)
     try:
         return converter(raw)
@@ -100,6 +103,17 @@ def _convert(name: str, kind: Any, raw: Any) -> Any:
         raise ConfigError(
             f"{name}: expected a {converter.__name__}, got {raw!r}", field=name
         ) from None
+
+
+def _boolean(name: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name}: expected true or false, got {raw!r}", field=name)
 
 
 def load_settings(

@@ -1,4 +1,5 @@
-"""A channel's settings as the receiver uses them: how it answers and how it verifies.
+"""A channel's settings as the receiver uses them: how it answers, how it verifies, and
+where it forwards (tee mode, ``sandbox/live/forward.py``).
 
 Both come from the config file or ``PUT /api/channels/<channel>`` and are stored as JSON text
 (the verification profile exactly as configured: ``{"env": NAME}`` secret references stay
@@ -18,6 +19,7 @@ from typing import Any
 from sandbox.capture import InboundRequest
 from sandbox.channels import DEFAULT_ANSWER, ChannelAnswer, parse_answer
 from sandbox.errors import SandboxError
+from sandbox.live.forward import ForwardSettings, parse_forward
 from sandbox.signing import (
     IncomingRequest,
     NoneProfile,
@@ -39,6 +41,7 @@ REPLAY_RECORDING = ("valid", "replayed")
 class ChannelSettings:
     answer: ChannelAnswer = DEFAULT_ANSWER
     profile: Profile | None = None  # None: the channel does not verify (costs nothing)
+    forward: ForwardSettings | None = None  # None: the channel does not forward (tee mode)
 
 
 def parse_verification(
@@ -57,13 +60,16 @@ def parse_verification(
     return profile
 
 
-def parse_channel(answer_text: str | None, verification_text: str | None) -> ChannelSettings:
+def parse_channel(
+    answer_text: str | None, verification_text: str | None, forward_text: str | None = None
+) -> ChannelSettings:
     """Settings from the stored JSON texts (already validated when they were stored)."""
     answer = DEFAULT_ANSWER if answer_text is None else parse_answer(json.loads(answer_text))
     profile = None
     if verification_text is not None:
         profile = parse_verification(json.loads(verification_text))
-    return ChannelSettings(answer, profile)
+    forward = None if forward_text is None else parse_forward(json.loads(forward_text))
+    return ChannelSettings(answer, profile, forward)
 
 
 def verification_view(raw: Any, *, reveal: bool) -> dict[str, Any] | None:

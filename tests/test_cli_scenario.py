@@ -80,12 +80,6 @@ def test_seed_option_changes_the_traffic(runner: CliRunner) -> None:
     assert seeded == again and seeded != default
 
 
-def test_run_without_dry_run_is_not_available_yet(runner: CliRunner) -> None:
-    result = runner.invoke(main, ["run", "quickstart"])
-    assert result.exit_code == 2
-    assert "delivery is not available yet; use --dry-run" in result.stderr
-
-
 @pytest.mark.parametrize("args", [["run", "nope", "--dry-run"], ["validate", "nope.yaml"]])
 def test_unknown_scenario_is_one_clean_line(runner: CliRunner, args: list[str]) -> None:
     result = runner.invoke(main, args)
@@ -97,3 +91,14 @@ def test_unknown_scenario_is_one_clean_line(runner: CliRunner, args: list[str]) 
 
 def test_bad_seed_is_a_usage_error(runner: CliRunner) -> None:
     assert runner.invoke(main, ["run", "quickstart", "--dry-run", "--seed", "-3"]).exit_code == 2
+
+
+def test_dry_run_with_jobs_writes_the_same_bytes(runner: CliRunner, tmp_path) -> None:
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs{jobs}.ndjson"
+        result = runner.invoke(main, ["run", "appsflyer-style", "--dry-run", "--seed", "3",
+                                      "--jobs", jobs, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] and outputs[0]

@@ -5,15 +5,18 @@ from __future__ import annotations
 import io
 import ipaddress
 import re
+from dataclasses import FrozenInstanceError, astuple
 from types import GeneratorType
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sandbox.generate import TrafficGenerator, binomial, sorted_uniform
 from sandbox.geo import COUNTRIES
 from sandbox.journey import ZERO_UUID
-from sandbox.render import render_run, write_ndjson
+from sandbox.render import RenderedPostback, render_run, write_ndjson, write_run_ndjson
+from sandbox.scenario_model import Scenario
 from tests.scenario_helpers import build
 
 UPPER_UUID = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$")
@@ -137,3 +140,74 @@ def test_binomial_matches_its_mean() -> None:
     draws = [binomial(rng, 10_000, 0.02) for _ in range(200)]
     assert abs(sum(draws) / len(draws) - 200) < 5
     assert binomial(rng, 0, 0.5) == 0 and binomial(rng, 10, 0.0) == 0
+
+
+# --- lazy journeys and render jobs: faster paths, same traffic ------------------------------
+
+MANY = build(
+    users={"funnel": [
+        {"event": "af_level_achieved", "probability": 0.7, "repeat": 0.75},
+        {"event": "af_search", "probability": 0.4, "per": "session", "delay": "1m"},
+        {"event": "af_content_view", "probability": 0.3, "requires": "af_level_achieved"},
+        {"event": "af_add_to_cart", "probability": 0.5, "requires": "af_content_view"},
+    ], "purchases": {"payer_share": 0.2}},
+    organic_share=0.2, attribution={"view_through": True, "competing_touch_share": 0.3},
+    networks=[
+        {"name": "af", "preset": "appsflyer", "endpoint": "https://af.test/pb",
+         "send_events": ["af_purchase", "af_level_achieved", "af_search"],
+         "campaigns": [{"name": "a", "clicks": 4000}, {"name": "b", "clicks": 2500,
+                                                          "impressions": 20000}]},
+        {"name": "adj", "preset": "adjust", "endpoint": "https://adj.test/cb",
+         "campaigns": [{"name": "c", "clicks": 3000}]},
+    ],
+)
+
+
+def test_sent_only_journeys_are_the_full_ones_filtered() -> None:
+    generator = TrafficGenerator(MANY)
+    full = list(generator.journeys())
+    lazy = list(TrafficGenerator(MANY).journeys(sent_only=True))
+    assert [j.install for j in lazy] == [j.install for j in full]
+    assert any(j.install.organic for j in full) and any(j.events for j in lazy)
+    for short, whole in zip(lazy, full, strict=True):
+        touch = whole.install.touch
+        sent = () if touch is None else generator.sent_events[touch.network]
+        assert short.events == [e for e in whole.events if sent is None or e.name in sent]
+        assert short.event_count == whole.event_count == len(whole.events)
+        assert short.active_days == whole.active_days
+
+
+def run_bytes(scenario: Scenario, jobs: int) -> tuple[str, dict[str, object]]:
+    out = io.StringIO()
+    summary = write_run_ndjson(scenario, out, 3, jobs=jobs)
+    return out.getvalue(), summary.to_dict()
+
+
+@pytest.mark.parametrize("jobs", [2, 3, 8])
+def test_render_jobs_write_the_same_bytes(jobs: int) -> None:
+    single, counts = run_bytes(MANY, 1)
+    assert single == ndjson_of(MANY, 3)
+    assert counts["postbacks"] == single.count("\n") > 100
+    assert run_bytes(MANY, jobs) == (single, counts)
+
+
+def test_render_jobs_with_a_postback_id_macro_still_match() -> None:
+    scenario = build(networks=[{
+        "name": "n", "postbacks": {"install": "https://x.test/i?id={postback_id}"},
+        "campaigns": [{"name": "a", "clicks": 3000}, {"name": "b", "clicks": 3000}],
+    }])
+    assert run_bytes(scenario, 2) == run_bytes(scenario, 1)
+
+
+def ndjson_of(scenario: Scenario, seed: int) -> str:
+    out = io.StringIO()
+    write_ndjson(render_run(scenario, seed), out)
+    return out.getvalue()
+
+
+def test_postbacks_are_built_as_frozen_rendered_postbacks() -> None:
+    postback = next(iter(render_run(MANY)))
+    assert type(postback) is RenderedPostback
+    assert postback == RenderedPostback(*astuple(postback))
+    with pytest.raises(FrozenInstanceError):
+        postback.url = "changed"  # type: ignore[misc]

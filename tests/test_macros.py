@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qsl, urlsplit
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.macro_catalogue import CATALOGUE
+from sandbox.macro_catalogue import CATALOGUE, iso, mmp_datetime
 from sandbox.macros import (
     BodyTemplate,
     TemplateError,
@@ -17,6 +18,7 @@ from sandbox.macros import (
     UrlTemplate,
     compile_text,
     to_text,
+    url_value,
 )
 from tests.scenario_helpers import sample_context
 
@@ -166,3 +168,38 @@ def test_rendering_replaces_every_known_macro(parts: list[tuple[str, str]]) -> N
     )
     template = TextTemplate.compile(source)
     assert template.render(CTX) == expected.replace("\r", " ").replace("\n", " ")
+
+
+DROPPING_URLS = [
+    "https://x.test/e?gps_adid={gaid}&idfa={idfa}&ev={event_name}&rev={revenue}&k=v",
+    "https://x.test/e?a={search_query}&b={gaid}&c=x{event_name}&{event_name}={idfa}&flag",
+    "https://x.test/{event_name}/cb?idfa={idfa}&kind={activity_kind}&when={event_datetime}#top",
+    "https://x.test/e?only={gaid}",
+]
+
+
+@pytest.mark.parametrize("source", DROPPING_URLS)
+@pytest.mark.parametrize("platform", ["ios", "android"])
+def test_partial_drop_empty_rendering_equals_full_rendering(source: str, platform: str) -> None:
+    template = UrlTemplate.compile(source)
+    install_level = sample_context(platform=platform)
+    partial = template.partial(install_level, drop_empty=True)
+    for revenue in (4.59, 0.0):  # another event of the same install
+        ctx = sample_context(platform=platform, revenue=revenue)
+        assert template.finish(partial, ctx) == template.render(ctx, drop_empty=True)
+
+
+@pytest.mark.parametrize("text", ["2026-01-05 14:03:07.123", "a b:c/d,e+f=g@h;i", "x%y&z",
+                                  "é :", "Mozilla/5.0 (iPhone)", "plain", "A-B_c.d~e"])
+def test_url_values_match_quote(text: str) -> None:
+    assert url_value(text) == quote(text, safe="-._~")
+    assert url_value(text) == quote(text, safe="-._~")  # and again, from the cache
+
+
+@given(st.floats(min_value=-1e10, max_value=4e10))
+def test_time_formats_match_datetime(moment: float) -> None:
+    millis = int(moment * 1000 + 0.5)
+    when = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=millis // 1000)
+    fraction = f".{millis % 1000:03d}"
+    assert iso(moment) == when.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+    assert mmp_datetime(moment) == when.strftime("%Y-%m-%d %H:%M:%S") + fraction

@@ -18,7 +18,7 @@ DOC = openapi.document()
 def app_routes(wsgi) -> set[tuple[str, str]]:
     routes = {(PING_PATH, "get")}
     for rule in wsgi.app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/"):
+        if not rule.rule.startswith(("/api/", "/mmp/", "/c/")):
             continue
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:

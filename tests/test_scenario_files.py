@@ -24,7 +24,7 @@ from sandbox.scenario import (
 from sandbox.scenario_model import Scenario
 from tests.scenario_helpers import MINIMAL, scenario_data
 
-BUNDLED = ["quickstart", "appsflyer-style", "adjust-style", "affiliate", "fraud",
+BUNDLED = ["quickstart", "skan", "appsflyer-style", "adjust-style", "affiliate", "fraud",
            "flaky-endpoint"]
 
 

@@ -1,21 +1,32 @@
-"""``validate`` and ``run``: check scenario files, render their postbacks."""
+"""``validate`` and ``run``: check scenario files, render or deliver their postbacks."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
 import click
 
 from sandbox.cli import main
+from sandbox.cli._delivery_run import deliver_and_report
+from sandbox.delivery.run import RunOptions
 from sandbox.errors import ScenarioError
-from sandbox.render import Renderer, render_run, write_ndjson
+from sandbox.render import Renderer, render_run, write_ndjson, write_run_ndjson
 from sandbox.scenario import load_scenario, resolve_scenario
 from sandbox.scenario_model import Scenario
+from sandbox.settings import DEFAULT_DB, Settings
+from sandbox.skan import load_skan_config, skan_stream_from_db, with_skan
+
+
+def _env(name: str) -> str:
+    return Settings.env_name(name)
 
 
 def _load(name_or_path: str) -> Scenario:
-    return load_scenario(resolve_scenario(name_or_path))
+    scenario = load_scenario(resolve_scenario(name_or_path))
+    load_skan_config(scenario)  # the skan: section's meaning checks
+    return scenario
 
 
 @main.command()
@@ -44,26 +55,68 @@ def validate(files: tuple[str, ...]) -> None:
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Override the scenario's seed.")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              default=None, help="Write NDJSON here instead of stdout.")
-def run(scenario: str, dry_run: bool, seed: int | None, out: Path | None) -> None:
-    """Run SCENARIO (a path or a bundled name such as quickstart)."""
-    if not dry_run:
-        raise click.UsageError("delivery is not available yet; use --dry-run")
+              default=None, help="With --dry-run: write NDJSON here instead of stdout.")
+@click.option("--target-base", envvar=_env("target_base"), default=None,
+              help="Send every postback to this scheme://host:port instead, keeping its path "
+                   "and query (e.g. http://127.0.0.1:9000).")
+@click.option("--speed", type=float, default=None,
+              help="Follow the scenario's timeline: 1 is real time, 60 a simulated hour per "
+                   "minute. Default: as fast as possible (timestamps stay simulated).")
+@click.option("--concurrency", type=click.IntRange(1, 1024), default=None,
+              help="Requests in flight at once (default: the scenario's delivery.concurrency).")
+@click.option("--check", is_flag=True,
+              help="Check the scenario's expectations; exit 1 when any fails.")
+@click.option("--junit", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              default=None, help="Write the expectations' results as JUnit XML here.")
+@click.option("--jobs", envvar=_env("jobs"), type=click.IntRange(min=1), default=1,
+              show_default=True, help="With --dry-run: render in this many processes "
+              "(same output).")
+@click.option("--db", envvar=_env("db"), default=DEFAULT_DB, show_default=True,
+              help="The database the delivery log is written to: the one `serve` uses.")
+def run(scenario: str, dry_run: bool, seed: int | None, out: Path | None,
+        target_base: str | None, speed: float | None, concurrency: int | None, check: bool,
+        junit: Path | None, jobs: int, db: str) -> None:
+    """Run SCENARIO (a path or a bundled name such as quickstart): deliver its postbacks.
+
+    Exit codes: 0 delivered (with --check: every expectation holds), 1 an expectation failed
+    (--check), 2 a scenario or usage error.
+    """
     try:
         loaded = _load(scenario)
     except ScenarioError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
         sys.exit(2)
+    if dry_run:
+        _dry_run(loaded, seed, out, db, jobs)
+        return
+    if out is not None:
+        raise click.UsageError("--out goes with --dry-run")
+    options = RunOptions(seed=seed, target_base=target_base, speed=speed,
+                         concurrency=concurrency)
+    try:
+        code = deliver_and_report(loaded, options, db=db, check=check, junit=junit)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        sys.exit(2)
+    sys.exit(code)
+
+
+def _dry_run(loaded: Scenario, seed: int | None, out: Path | None, db: str, jobs: int) -> None:
     run_seed = loaded.seed if seed is None else seed
-    renderer = Renderer(loaded, run_seed)
-    stream = render_run(loaded, run_seed, renderer=renderer)
-    if out is None:
-        write_ndjson(stream, sys.stdout)
-    else:
-        with out.open("w", encoding="utf-8", newline="\n") as handle:
-            write_ndjson(stream, handle)
-    summary = renderer.summary
+    # SKAN postbacks are signed with the database's key (opened only for a skan: section)
+    skan = skan_stream_from_db(db, loaded, run_seed)
+    with contextlib.ExitStack() as stack:
+        handle = sys.stdout if out is None else stack.enter_context(
+            out.open("w", encoding="utf-8", newline="\n"))
+        if skan is None:
+            summary = write_run_ndjson(loaded, handle, run_seed, jobs=jobs)
+        else:  # the SKAN stream follows the main one in one process
+            renderer = Renderer(loaded, run_seed)
+            write_ndjson(with_skan(render_run(loaded, run_seed, renderer=renderer), renderer,
+                                   skan), handle)
+            summary = renderer.summary
     where = f" -> {out}" if out is not None else ""
     click.echo(
         f"{loaded.name} (seed {run_seed}): {summary.installs} installs "
@@ -71,4 +124,3 @@ def run(scenario: str, dry_run: bool, seed: int | None, out: Path | None) -> Non
         f"{summary.events} events, {summary.postbacks} postbacks{where}",
         err=True,
     )
-

@@ -25,6 +25,12 @@ def _announcer(settings: Settings, *, generated: bool) -> Any:
         click.echo(f"  receiver   {bound.url}/pb/<channel>   (any other path: channel 'default')")
         click.echo(f"  API        {bound.url}/api/health")
         click.echo(f"  inspector  {bound.url}/ui/")
+        click.echo(f"  live loop  {bound.url}/c/<campaign>   {bound.url}/mmp/v1/installs")
+        if bound.certificate is not None:
+            made = "generated" if bound.certificate.created else "reused"
+            click.echo(f"  TLS        self-signed certificate ({made}): trust "
+                       f"{bound.certificate.cert}")
+            click.echo(f"             SHA-256 {bound.certificate.fingerprint}")
         if settings.requires_token:
             shown = settings.token if generated else "(as given with --token / SANDBOX_TOKEN)"
             click.echo(f"  admin token {shown}")
@@ -76,6 +82,9 @@ def _env(name: str) -> str:
               show_default=True,
               type=click.Choice(["debug", "info", "warning", "error", "critical"]),
               help="Logging level; info logs one line per capture.")
+@click.option("--tls", envvar=_env("tls"), is_flag=True, default=False,
+              help="Serve HTTPS with a self-signed certificate kept next to the database "
+                   "(generated once; its file and SHA-256 fingerprint are printed).")
 def serve_command(**options: Any) -> None:
     """Start the sandbox: receiver, API and inspector on one port."""
     settings, generated = with_admin_token(load_settings(options, environ={}))

@@ -17,9 +17,14 @@ from typing import Any
 from sandbox.errors import ConfigError
 from sandbox.store.captures import CaptureRepository
 from sandbox.store.channels import ChannelRepository
+from sandbox.store.clicks import ClickRepository
 from sandbox.store.deliveries import DeliveryRepository
+from sandbox.store.forwards import ForwardRepository
+from sandbox.store.installs import InstallRepository
+from sandbox.store.live_config import LiveConfigRepository
 from sandbox.store.runs import RunRepository
 from sandbox.store.schema import MIGRATIONS, migrate
+from sandbox.store.skan_keys import SkanKeyRepository
 from sandbox.store.writer import GroupWriter
 
 __all__ = ["Store", "SCHEMA_VERSION"]
@@ -48,6 +53,11 @@ class Store:
         self.channels = ChannelRepository(self)
         self.runs = RunRepository(self)
         self.deliveries = DeliveryRepository(self)
+        self.skan_keys = SkanKeyRepository(self)
+        self.clicks = ClickRepository(self)
+        self.installs = InstallRepository(self)
+        self.live_config = LiveConfigRepository(self)
+        self.forwards = ForwardRepository(self)
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection, opened on first use."""

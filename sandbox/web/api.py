@@ -11,6 +11,7 @@ from sandbox import __version__, openapi
 from sandbox.capture import CHANNEL_PATTERN
 from sandbox.channels import parse_answer
 from sandbox.errors import NotFound, SandboxError
+from sandbox.live.forward import parse_forward
 from sandbox.postback_query import export, one, page, parse_query, parse_reveal
 from sandbox.resources import bundled_scenario, scenarios_dir
 from sandbox.store.retention import pruned_count
@@ -113,6 +114,7 @@ def _channel_body(name: str, *, reveal: bool = False) -> dict:
         "answer": answer.to_dict(),
         "verification": verification_view(stored["verification"] if stored else None,
                                           reveal=reveal),
+        "forward": sandbox().store.forwards.get(name),
         "requests": stored["requests"] if stored else 0,
         "postbacks": sandbox().store.captures.count_channel(name),
     }
@@ -133,18 +135,21 @@ def put_channel(name: str) -> Response:
             '"verification": {"kind": "query_token", "token": {"env": "NET_TOKEN"}}}',
             code="bad_json", field="body",
         )
-    unknown = sorted(set(document) - {"answer", "verification"})
+    unknown = sorted(set(document) - {"answer", "verification", "forward"})
     if unknown:
-        raise SandboxError(f"{unknown[0]}: unknown field; expected answer or verification",
-                           code="bad_channel_config", field=unknown[0])
+        raise SandboxError(f"{unknown[0]}: unknown field; expected answer, verification or "
+                           "forward", code="bad_channel_config", field=unknown[0])
     # A part left out keeps what is stored; an explicit null clears it.
     stored = sandbox().store.channels.get(name) or {}
     raw_answer = document["answer"] if "answer" in document else stored.get("answer")
     raw_answer = {} if raw_answer is None else raw_answer
     raw_verification = document.get("verification", stored.get("verification"))
-    parse_answer(raw_answer)  # validate both before storing
+    raw_forward = document.get("forward", sandbox().store.forwards.get(name))
+    parse_answer(raw_answer)  # validate all three before storing
     parse_verification(raw_verification)
+    parse_forward(raw_forward)
     sandbox().store.channels.put(name, raw_answer, raw_verification)
+    sandbox().store.forwards.set(name, raw_forward)
     return jsonify(_channel_body(name))
 
 

@@ -26,8 +26,10 @@ from sandbox.capture import (
 from sandbox.channels import Answer, decide, default_body
 from sandbox.clock import Clock, iso_utc
 from sandbox.errors import SandboxError
+from sandbox.live.forward import ForwardSettings, forward, is_forwarded, loop_guarded
 from sandbox.settings import Settings
-from sandbox.signing import Profile, Verdict
+from sandbox.signing import Profile, SkanProfile, Verdict
+from sandbox.skan.keyring import SandboxKeyring
 from sandbox.store import Store
 from sandbox.store.retention import Retention, RetentionPolicy
 from sandbox.trust import ChannelSettings, judge, parse_channel, stored_replay_key
@@ -129,7 +131,7 @@ NO_SETTINGS = ChannelSettings()
 
 
 @functools.lru_cache(maxsize=256)
-def _parse_settings(texts: tuple[str, str | None]) -> ChannelSettings:
+def _parse_settings(texts: tuple[str, str | None, str | None]) -> ChannelSettings:
     return parse_channel(*texts)
 
 
@@ -185,6 +187,7 @@ class Receiver:
         self.clock = clock
         self.limits = limits
         self.retention = Retention(store, retention or RetentionPolicy(), clock)
+        self.keyring = SandboxKeyring(store)  # read only for channels with a skan profile
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = request_path(environ)
@@ -214,7 +217,7 @@ class Receiver:
             max_json_depth=self.limits.max_json_depth,
         )
         try:
-            capture_id, answer = self._store(request, record, refused)
+            capture_id, answer, forward_to = self._store(request, record, refused)
         except sqlite3.Error as exc:
             log.error("capture not stored: %s", exc)
             answer = error_answer(503, "not_stored", f"the capture was not stored: {exc}")
@@ -222,6 +225,8 @@ class Receiver:
         log.info("capture %d %s %s %s -> %d", capture_id, channel, request.method, path,
                  answer.status)
         self._prune()
+        if forward_to is not None:
+            self._forward(capture_id, forward_to, request)
         if answer.delay_ms:
             self.clock.sleep(answer.delay_ms / 1000)
         text = default_body(capture_id) if answer.body is None else answer.body
@@ -240,25 +245,38 @@ class Receiver:
 
     def _store(
         self, request: InboundRequest, record: CaptureRecord, refused: Refusal | None
-    ) -> tuple[int, Answer]:
+    ) -> tuple[int, Answer, ForwardSettings | None]:
+        """(capture id, answer, where to forward it after the commit)."""
         if refused is None:
             settings, refused = self._channel_settings(record.channel)
         if refused is None and settings.profile is not None:
             refused = self._verify(settings.profile, request, record)
         if refused is not None:
             record.refused = refused.reason
-            return self.store.captures.insert(record, refused.answer), refused.answer
+            return self.store.captures.insert(record, refused.answer), refused.answer, None
         answer_settings = settings.answer
         if answer_settings.counts_requests:
-            return self.store.captures.insert_numbered(
+            capture_id, answer = self.store.captures.insert_numbered(
                 record, lambda n: decide(answer_settings, n)
             )
+            return capture_id, answer, settings.forward
         answer = decide(answer_settings, 0)
-        return self.store.captures.insert(record, answer), answer
+        return self.store.captures.insert(record, answer), answer, settings.forward
+
+    def _forward(self, capture_id: int, settings: ForwardSettings,
+                 request: InboundRequest) -> None:
+        """Tee mode: after the commit, in this request's thread, bounded by the forward
+        timeout; only forwarding channels pay for it."""
+        upstream = loop_guarded(request) if is_forwarded(request) else forward(
+            settings, request, self.clock)
+        try:
+            self.store.forwards.record_upstream(capture_id, upstream)
+        except sqlite3.Error as exc:
+            log.warning("upstream answer of capture %d not stored: %s", capture_id, exc)
 
     def _channel_settings(self, channel: str) -> tuple[ChannelSettings, Refusal | None]:
         """The channel's settings, read once per request (answer and verification together)."""
-        texts = self.store.channels.settings_texts(channel)
+        texts = self.store.forwards.channel_texts(channel)
         if texts is None:
             return NO_SETTINGS, None
         try:
@@ -275,6 +293,7 @@ class Receiver:
         result = judge(
             profile, request, now=self.clock.now(),
             seen_before=lambda key: self.store.captures.accepted_before(channel, key),
+            sandbox_keys=self.keyring.trusted() if isinstance(profile, SkanProfile) else (),
         )
         record.verdict = result.verdict
         record.verdict_detail = result.to_dict()

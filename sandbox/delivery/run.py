@@ -1,0 +1,127 @@
+"""One scenario run: checks first, then render -> plan -> chaos -> pace -> deliver, logged as a
+run row that a running inspector can watch.
+
+Everything that can be wrong with the input (signing secrets, target base, speed, the
+expectations) is checked before the first postback goes out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from sandbox.channels import parse_answer
+from sandbox.clock import Clock, iso_utc
+from sandbox.delivery.chaos import ChaosMonkey, is_active
+from sandbox.delivery.engine import Engine, Stats
+from sandbox.delivery.log import DeliveryLog
+from sandbox.delivery.pacing import Pacer, check_speed
+from sandbox.delivery.plan import Planned, check_target_base, plan, signing_profiles
+from sandbox.delivery.policy import Policy
+from sandbox.errors import SandboxError, ScenarioError
+from sandbox.render import Renderer, render_run
+from sandbox.scenario_model import Scenario
+from sandbox.skan import skan_stream, with_skan
+from sandbox.store import Store
+from sandbox.store.runs import NewRun
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    seed: int | None = None
+    target_base: str | None = None
+    speed: float | None = None
+    concurrency: int | None = None
+    timeout: float | None = None
+
+
+@dataclass
+class RunOutcome:
+    run_id: int
+    seed: int
+    state: str  # finished | interrupted
+    stats: Stats
+    elapsed: float  # seconds on the run's clock
+    captures_before: int  # the newest capture id before the run (scopes capture expectations)
+    total: int | None = None
+
+
+def apply_channels(store: Store, scenario: Scenario) -> list[str]:
+    """Set the receiver answers of the scenario's ``channels:`` section in the shared database
+    (a sandbox serving it applies them at once); a channel's verification is kept."""
+    for name, raw in scenario.channels.items():
+        try:
+            parse_answer(dict(raw))
+        except SandboxError as exc:
+            raise ScenarioError([f"{scenario.source}: channels.{name}: {exc.message}"]) from None
+    for name, raw in scenario.channels.items():
+        existing = store.channels.get(name)
+        store.channels.put(name, dict(raw), existing["verification"] if existing else None)
+    return list(scenario.channels)
+
+
+class ScenarioRun:
+    """Prepared (and checked) in ``__init__``; ``deliver`` sends."""
+
+    def __init__(
+        self, store: Store, scenario: Scenario, options: RunOptions, *, clock: Clock,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.store, self.scenario, self.options, self.clock = store, scenario, options, clock
+        self.seed = scenario.seed if options.seed is None else options.seed
+        self.pacer = Pacer(clock, check_speed(options.speed))
+        self.target_base = check_target_base(options.target_base)
+        self.profiles = signing_profiles(scenario, os.environ if env is None else env)
+        delivery = scenario.delivery
+        self.concurrency = options.concurrency or delivery.concurrency
+        if not 1 <= self.concurrency <= 1024:
+            raise SandboxError(f"concurrency: expected 1 to 1024, got {self.concurrency}",
+                               code="bad_concurrency", field="concurrency")
+        self.timeout = options.timeout or delivery.timeout
+        self.policy = Policy.from_scenario(delivery.retry)
+        self.skan = skan_stream(store, scenario, self.seed, clock=clock)  # None: no skan:
+
+    def planned(self) -> Iterable[Planned]:
+        renderer = Renderer(self.scenario, self.seed)
+        stream: Iterable[Planned] = itertools.chain(
+            plan(render_run(self.scenario, self.seed, renderer=renderer), self.profiles,
+                 target_base=self.target_base),
+            # SKAN postbacks carry their own signature: no network signing profile
+            plan(with_skan((), renderer, self.skan), {}, target_base=self.target_base))
+        if is_active(self.scenario.chaos):
+            stream = ChaosMonkey(self.scenario.chaos, self.seed).apply(stream)
+        return self.pacer.order(stream)
+
+    def deliver(
+        self, items: Iterable[Planned] | None = None, *,
+        on_progress: Callable[[Stats], None] | None = None,
+    ) -> RunOutcome:
+        """Send ``items`` (default: ``planned()``) and log the run; KeyboardInterrupt stops it
+        with the run marked interrupted."""
+        apply_channels(self.store, self.scenario)
+        captures_before = self.store.captures.last_id()
+        items = self.planned() if items is None else items
+        total = len(items) if isinstance(items, list) else None
+        run_id = self.store.runs.start(NewRun(
+            scenario=self.scenario.name, source=str(self.scenario.source or ""),
+            seed=self.seed, mode=self.pacer.mode, speed=self.pacer.speed,
+            target_base=self.target_base, concurrency=self.concurrency,
+            started_at=iso_utc(self.clock.now()),
+        ))
+        log = DeliveryLog(self.store, run_id=run_id)
+        engine = Engine(log, self.clock, policy=self.policy, concurrency=self.concurrency,
+                        timeout=self.timeout, seed=self.seed, on_progress=on_progress)
+        started = self.clock.monotonic()
+        state = "interrupted"
+        try:
+            asyncio.run(engine.run(items, self.pacer))
+            state = "finished"
+        finally:
+            log.flush()
+            self.store.runs.finish(run_id, state=state, finished_at=iso_utc(self.clock.now()),
+                                   summary=engine.stats.to_dict(), expectations=None)
+        return RunOutcome(run_id, self.seed, state, engine.stats,
+                          self.clock.monotonic() - started, captures_before, total)

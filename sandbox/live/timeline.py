@@ -1,0 +1,109 @@
+"""One timeline per click: the click, the install it led to, that install's events, every
+outbound delivery attempt and every inbound capture carrying the click id, in time order.
+
+The inspector page ``/ui/timeline/<click_id>`` renders exactly this dict
+(``GET /api/timeline/<click_id>``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from sandbox.errors import NotFound
+from sandbox.store import Store
+from sandbox.store.captures import CaptureFilter
+from sandbox.store.deliveries import DeliveryFilter
+
+KIND_ORDER = {"click": 0, "install": 1, "event": 2, "attempt": 3, "capture": 4}
+MAX_CAPTURES = 500
+
+
+def click_view(row: sqlite3.Row) -> dict[str, Any]:
+    return {"click_id": row["click_id"], "campaign": row["campaign"], "network": row["network"],
+            "clicked_at": row["clicked_at"], "ip": row["ip"], "user_agent": row["user_agent"],
+            "platform": row["platform"], "device_id": row["device_id"],
+            "hints": json.loads(row["hints_json"]), "params": json.loads(row["params_json"]),
+            "redirect": row["redirect"]}
+
+
+def install_view(row: sqlite3.Row) -> dict[str, Any]:
+    return {"install_id": row["install_id"], "platform": row["platform"],
+            "att_status": row["att_status"], "match_type": row["match_type"],
+            "click_id": row["click_id"], "network": row["network"],
+            "campaign": row["campaign"], "installed_at": row["installed_at"],
+            "received_at": row["received_at"], "source": row["source"],
+            "device": json.loads(row["device_json"])}
+
+
+def event_view(row: sqlite3.Row) -> dict[str, Any]:
+    return {"event_id": row["event_id"], "install_id": row["install_id"], "name": row["name"],
+            "revenue": row["revenue"], "currency": row["currency"],
+            "params": json.loads(row["params_json"]), "event_at": row["event_at"],
+            "received_at": row["received_at"], "source": row["source"],
+            "dropped": row["dropped"]}
+
+
+def attempt_entry(delivery: sqlite3.Row, attempt: sqlite3.Row) -> dict[str, Any]:
+    return {"delivery_id": delivery["id"], "postback_id": delivery["postback_id"],
+            "run_id": delivery["run_id"], "kind": delivery["kind"],
+            "network": delivery["network"], "event_name": delivery["event_name"],
+            "method": delivery["method"], "url": delivery["url"], "state": delivery["state"],
+            "number": attempt["number"], "status": attempt["status"],
+            "error": attempt["error"], "latency_ms": attempt["latency_ms"]}
+
+
+def capture_entry(row: sqlite3.Row) -> dict[str, Any]:
+    forward = row["forward_json"]
+    return {"id": row["id"], "channel": row["channel"], "method": row["method"],
+            "path": row["path"], "query_string": row["query_string"],
+            "event_name": row["event_name"], "status": row["response_status"],
+            "verdict": row["verdict"], "refused": row["refused"],
+            "forward": None if forward is None else json.loads(forward),
+            "url": f"/api/postbacks/{row['id']}"}
+
+
+def _captures(store: Store, click_id: str) -> list[sqlite3.Row]:
+    found: dict[int, sqlite3.Row] = {}
+    for key in ("click_id", "transaction_id"):
+        for row in store.captures.page(CaptureFilter(keys={key: click_id}),
+                                       limit=MAX_CAPTURES, newest_first=False):
+            found[int(row["id"])] = row
+    return [found[i] for i in sorted(found)]
+
+
+def timeline(store: Store, click_id: str) -> dict[str, Any]:
+    entries: list[dict[str, Any]] = []
+    click = store.clicks.get(click_id)
+    if click is not None:
+        entries.append({"at": click["clicked_at"], "kind": "click", "click": click_view(click)})
+    installs = store.installs.by_click(click_id)
+    events = 0
+    for install in installs:
+        entries.append({"at": install["installed_at"], "kind": "install",
+                        "install": install_view(install)})
+        for event in store.installs.events_of(install["install_id"]):
+            events += 1
+            entries.append({"at": event["event_at"], "kind": "event", "event": event_view(event)})
+    deliveries = list(store.deliveries.iterate(DeliveryFilter(click_id=click_id)))
+    attempts = 0
+    for delivery in deliveries:
+        for attempt in store.deliveries.attempts(int(delivery["id"])):
+            attempts += 1
+            entries.append({"at": attempt["started_at"], "kind": "attempt",
+                            "attempt": attempt_entry(delivery, attempt)})
+    captures = _captures(store, click_id)
+    entries += [{"at": row["received_at"], "kind": "capture", "capture": capture_entry(row)}
+                for row in captures]
+    if not entries:
+        raise NotFound(f"nothing is known about click id {click_id!r}: no click, install, "
+                       "delivery or capture carries it", field="click_id")
+    entries.sort(key=lambda e: (e["at"], KIND_ORDER[e["kind"]]))
+    return {
+        "click_id": click_id,
+        "click": None if click is None else click_view(click),
+        "summary": {"installs": len(installs), "events": events, "deliveries": len(deliveries),
+                    "attempts": attempts, "captures": len(captures)},
+        "entries": entries,
+    }

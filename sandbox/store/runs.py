@@ -1,0 +1,85 @@
+"""Scenario runs: one row per ``postback-sandbox run``, its live summary and final results."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sandbox.store import Store
+
+RUN_STATES = ("running", "finished", "interrupted")
+
+
+@dataclass(frozen=True)
+class NewRun:
+    scenario: str
+    source: str | None
+    seed: int
+    mode: str  # "fast" | "paced"
+    speed: float | None
+    target_base: str | None
+    concurrency: int
+    started_at: str
+
+
+class RunRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def start(self, run: NewRun) -> int:
+        def write(conn: sqlite3.Connection) -> int:
+            cursor = conn.execute(
+                "INSERT INTO runs (scenario, source, seed, mode, speed, target_base, "
+                "concurrency, started_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')",
+                (run.scenario, run.source, run.seed, run.mode, run.speed, run.target_base,
+                 run.concurrency, run.started_at),
+            )
+            return int(cursor.lastrowid or 0)
+
+        return int(self._store.writer.run(write))
+
+    def update_summary(self, run_id: int, summary: Mapping[str, Any]) -> None:
+        text = json.dumps(summary, sort_keys=True)
+        self._store.writer.run(lambda conn: conn.execute(
+            "UPDATE runs SET summary_json = ? WHERE id = ?", (text, run_id)))
+
+    def finish(
+        self,
+        run_id: int,
+        *,
+        state: str,
+        finished_at: str,
+        summary: Mapping[str, Any],
+        expectations: Sequence[Mapping[str, Any]] | None,
+    ) -> None:
+        values = (
+            state, finished_at, json.dumps(summary, sort_keys=True),
+            None if expectations is None else json.dumps(list(expectations)), run_id,
+        )
+        self._store.writer.run(lambda conn: conn.execute(
+            "UPDATE runs SET state = ?, finished_at = ?, summary_json = ?, "
+            "expectations_json = ? WHERE id = ?", values))
+
+    def set_expectations(self, run_id: int, results: Sequence[Mapping[str, Any]]) -> None:
+        text = json.dumps(list(results))
+        self._store.writer.run(lambda conn: conn.execute(
+            "UPDATE runs SET expectations_json = ? WHERE id = ?", (text, run_id)))
+
+    def get(self, run_id: int) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self._store.connection().execute(
+            "SELECT * FROM runs WHERE id = ?", (run_id,)
+        ).fetchone()
+        return row
+
+    def page(self, *, limit: int, cursor: int | None) -> list[sqlite3.Row]:
+        """Newest first; ``cursor`` is the last id of the previous page."""
+        if cursor is None:
+            sql, params = "SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit]
+        else:
+            sql, params = "SELECT * FROM runs WHERE id < ? ORDER BY id DESC LIMIT ?", [
+                cursor, limit]
+        return list(self._store.connection().execute(sql, params))

@@ -1,0 +1,171 @@
+"""``postback-sandbox run``: delivery to a real sandbox, expectations over captures and
+deliveries, ``--check`` exit codes and ``--junit``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from sandbox.cli import main
+from sandbox.resources import bundled_scenario
+from sandbox.store import Store
+from sandbox.testing import RunningServer
+from tests.delivery_helpers import closed_port_url, small_scenario
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def invoke(runner: CliRunner, server: RunningServer, *args: str):
+    return runner.invoke(main, ["run", *args, "--target-base", server.url,
+                                "--db", str(server.db)])
+
+
+def write(tmp_path: Path, data: dict, name: str = "scenario.json") -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return str(path)
+
+
+def flaky_with(tmp_path: Path, expect: list[dict]) -> str:
+    """The bundled flaky-endpoint scenario with extra expectations (as JSON)."""
+    data = yaml.safe_load(bundled_scenario("flaky-endpoint").read_text(encoding="utf-8"))
+    data["expect"] = [*data.get("expect", []), *expect]
+    data["start"] = str(data["start"])
+    return write(tmp_path, data)
+
+
+def test_flaky_endpoint_passes_its_own_expectations(
+    runner: CliRunner, server: RunningServer, tmp_path: Path
+) -> None:
+    junit = tmp_path / "junit.xml"
+    result = invoke(runner, server, "flaky-endpoint", "--check", "--junit", str(junit))
+    assert result.exit_code == 0, result.output
+    assert "PASS every install lands despite the failures" in result.stdout
+    assert "retried 3," in result.stdout and "failed 0" in result.stdout
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("tests") == "1" and suite.get("failures") == "0"
+    store = Store(server.db)
+    try:
+        run = store.connection().execute("SELECT * FROM runs ORDER BY id DESC").fetchone()
+        assert (run["scenario"], run["state"]) == ("flaky-endpoint", "finished")
+        assert json.loads(run["expectations_json"])[0]["ok"] is True
+        states = store.deliveries.state_counts(run["id"])
+        assert states == {"delivered": json.loads(run["summary_json"])["sent"]}
+    finally:
+        store.close()
+
+
+def test_expectations_over_deliveries(
+    runner: CliRunner, server: RunningServer, tmp_path: Path
+) -> None:
+    path = flaky_with(tmp_path, [
+        {"name": "every install accepted within 5 attempts", "on": "deliveries",
+         "where": {"kind": "install", "state": "delivered", "attempts": {"lte": 5},
+                   "status": {"gte": 200, "lt": 300}}, "count": {"gte": 20}},
+        {"name": "the failures were retried", "on": "deliveries",
+         "where": {"attempts": {"gt": 1}}, "count": {"gte": 1}},
+        {"name": "nothing failed", "on": "deliveries", "where": {"state": "failed"},
+         "count": 0},
+    ])
+    junit = tmp_path / "junit.xml"
+    result = invoke(runner, server, path, "--check", "--junit", str(junit))
+    assert result.exit_code == 0, result.output
+    assert "4 passed, 0 failed" in result.stdout
+    names = [case.get("name") for case in ET.parse(junit).getroot().iter("testcase")]
+    assert names[1:] == ["every install accepted within 5 attempts",
+                         "the failures were retried", "nothing failed"]
+
+
+def test_a_failing_expectation_exits_1_and_fails_its_junit_case(
+    runner: CliRunner, server: RunningServer, tmp_path: Path
+) -> None:
+    path = write(tmp_path, small_scenario(
+        "http://127.0.0.1:8377/pb/small/install?click_id={click_id}",
+        expect=[{"name": "arrived", "channel": "small", "count": {"gte": 1}},
+                {"name": "never retried", "on": "deliveries", "where": {"attempts": {"gt": 1}},
+                 "count": {"gte": 1}}]))
+    junit = tmp_path / "junit.xml"
+    result = invoke(runner, server, path, "--check", "--junit", str(junit))
+    assert result.exit_code == 1, result.output
+    assert "PASS arrived" in result.stdout and "FAIL never retried" in result.stdout
+    cases = list(ET.parse(junit).getroot().iter("testcase"))
+    assert [c.find("failure") is not None for c in cases] == [False, True]
+
+
+def test_without_check_expectations_are_not_judged(
+    runner: CliRunner, server: RunningServer, tmp_path: Path
+) -> None:
+    path = write(tmp_path, small_scenario(
+        "http://127.0.0.1:8377/pb/small/install", expect=[{"channel": "small", "count": 0}]))
+    result = invoke(runner, server, path)
+    assert result.exit_code == 0, result.output
+    assert "1 expectation(s) not checked (use --check)" in result.stdout
+    assert "\x1b[" not in result.output  # no progress bar when stdout is not a terminal
+
+
+def test_capture_expectations_only_see_this_run(
+    runner: CliRunner, server: RunningServer
+) -> None:
+    for _ in range(2):  # the same click ids twice: "unique" must still hold per run
+        result = invoke(runner, server, "quickstart", "--check")
+        assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--speed", "0"], "speed: expected a factor above 0"),
+        (["--target-base", "ftp://x"], "target-base 'ftp://x'"),
+        (["--concurrency", "0"], "Invalid value for '--concurrency'"),
+        (["--out", "x.ndjson"], "--out goes with --dry-run"),
+    ],
+)
+def test_usage_errors_exit_2(runner: CliRunner, tmp_path: Path, args: list[str],
+                             message: str) -> None:
+    result = runner.invoke(main, ["run", "quickstart", "--db", str(tmp_path / "x.db"), *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_a_bad_expectation_stops_the_run_before_sending(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    url = closed_port_url()
+    path = write(tmp_path, small_scenario(f"{url}/pb/x", expect=[
+        {"on": "deliveries", "where": {"colour": "red"}}]))
+    db = tmp_path / "x.db"
+    result = runner.invoke(main, ["run", path, "--db", str(db), "--check"])
+    assert result.exit_code == 2, result.output
+    assert f"{path}: expect[0]: " in result.stderr and "'colour'" in result.stderr
+    store = Store(db)
+    assert store.connection().execute("SELECT count(*) FROM runs").fetchone()[0] == 0
+    store.close()
+
+
+def test_a_missing_signing_secret_is_a_clear_error(runner: CliRunner, tmp_path: Path) -> None:
+    data = small_scenario(f"{closed_port_url()}/pb/x")
+    data["networks"][0]["signing"] = {"kind": "standard_webhooks",
+                                      "secret": {"env": "SANDBOX_TEST_NO_SUCH_SECRET"}}
+    result = runner.invoke(main, ["run", write(tmp_path, data), "--db",
+                                  str(tmp_path / "x.db")])
+    assert result.exit_code == 2, result.output
+    assert "networks[0].signing.secret" in result.stderr
+    assert "SANDBOX_TEST_NO_SUCH_SECRET" in result.stderr
+
+
+def test_nothing_listening_says_so(runner: CliRunner, tmp_path: Path) -> None:
+    data = small_scenario(f"{closed_port_url()}/pb/x")
+    data["delivery"] = {"retry": {"attempts": 1}}
+    result = runner.invoke(main, ["run", write(tmp_path, data), "--db", str(tmp_path / "x.db")])
+    assert result.exit_code == 0, result.output
+    assert "delivered 0" in result.stdout and "nothing answered" in result.stdout
