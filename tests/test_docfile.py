@@ -140,3 +140,12 @@ def test_any_text_loads_or_raises_document_error(text: str) -> None:
             load_document(path, SCHEMA)
         except DocumentError as exc:
             assert exc.problems and all(p.startswith(str(path)) for p in exc.problems)
+
+
+def test_yaml_on_yes_no_off_stay_strings_and_true_false_are_booleans(tmp_path):
+    from sandbox.docfile import load_document
+
+    path = tmp_path / "words.yaml"
+    path.write_text("on: deliveries\nyes: no\noff: on\nflag: true\nother: False\n")
+    assert load_document(path, {"type": "object"}) == {
+        "on": "deliveries", "yes": "no", "off": "on", "flag": True, "other": False}

@@ -64,3 +64,28 @@ def test_every_documented_command_has_help(command: str):
     result = subprocess.run([sys.executable, "-m", "sandbox", command, "--help"],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 0 and "Usage:" in result.stdout
+
+
+def yaml_blocks(starting: str) -> list[str]:
+    return [b for b in re.findall(r"```yaml\n(.*?)```", README, re.S) if b.startswith(starting)]
+
+
+@pytest.mark.parametrize("index", range(len(yaml_blocks("channels:"))))
+def test_readme_config_examples_are_valid(tmp_path: Path, index: int,
+                                          monkeypatch: pytest.MonkeyPatch):
+    from sandbox.config_file import load_config_file
+
+    monkeypatch.setenv("NET1_SECRET", "s3cret")
+    config = tmp_path / "sandbox.yaml"
+    config.write_text(yaml_blocks("channels:")[index])
+    assert load_config_file(config)["channels"]
+
+
+def test_readme_expectation_examples_parse(tmp_path: Path):
+    from sandbox.docfile import load_document
+    from sandbox.matchers import parse_assertion
+
+    for block in yaml_blocks("expect:"):
+        (path := tmp_path / "expect.yaml").write_text(block)
+        for document in load_document(path, {"type": "object"})["expect"]:
+            assert parse_assertion(document).name
