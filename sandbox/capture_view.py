@@ -65,6 +65,7 @@ def capture_view(row: sqlite3.Row) -> dict[str, Any]:
         "lint": _loads(row["lint_json"]) or [],
         "refused": row["refused"],
         "response": {"status": row["response_status"], "headers": headers, "body": response_body},
+        "forward": _loads(row["forward_json"]),  # the upstream answer of a tee channel
     }
 
 

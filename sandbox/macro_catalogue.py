@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from sandbox.journey import ATT_NAMES, AppEvent, Install
@@ -165,25 +164,41 @@ def _tracker_name(ctx: MacroContext) -> str | None:
     return f"{ctx.network.name}::{ctx.campaign.name}::{ctx.install.touch.site_id}::"
 
 
-# Getters run for every value of every postback: each is one Python call at most, with
-# attribute reads done by operator.attrgetter (C) where they can be.
+# Getters run for every value of every postback. The plain ones are written once, as a
+# Python expression of ``ctx`` (module constants below, never user text): ``_inline`` makes
+# the getter from it, and ``INLINE`` hands it to the template compiler (url_template.py),
+# whose generated code reads the value without a call.
+_INLINED: dict[Getter, str] = {}
+
+
+def _inline(expression: str) -> Getter:
+    getter: Getter = eval(f"lambda ctx: {expression}", {"__builtins__": {"int": int}})  # noqa: S307
+    _INLINED[getter] = expression
+    return getter
+
+
+def _guarded(root: str, name: str) -> Getter:
+    return _inline(f"(None if {root} is None else {root}.{name})")
+
+
 def _campaign_attr(name: str) -> Getter:
-    get = attrgetter(name)
-    return lambda ctx: get(ctx.campaign) if ctx.campaign is not None else None
+    return _guarded("ctx.campaign", name)
 
 
 def _touch_attr(name: str) -> Getter:
-    get = attrgetter(name)
-    return lambda ctx: get(ctx.install.touch) if ctx.install.touch is not None else None
+    return _guarded("ctx.install.touch", name)
 
 
 def _device_attr(name: str) -> Getter:
-    return attrgetter(f"install.device.{name}")
+    return _inline(f"ctx.install.device.{name}")
 
 
 def _event_attr(name: str) -> Getter:
-    get = attrgetter(name)
-    return lambda ctx: get(ctx.event) if ctx.event is not None else None
+    return _guarded("ctx.event", name)
+
+
+def _attr(path: str) -> Getter:
+    return _inline(f"ctx.{path}")
 
 
 def _touch_time(fn: Callable[[float], Any]) -> Getter:
@@ -208,9 +223,9 @@ _ENTRIES: list[tuple[str, str, str, Getter]] = [
      lambda c: c.install.touch is not None and c.install.touch.kind == "impression"),
     ("match_type", "how the install was matched", "id_matching",
      lambda c: c.install.match_type or None),
-    ("network_name", "network name", "fakenet", attrgetter("network.name")),
-    ("network_id", "network id on the tracker (Everflow nid)", "12", attrgetter("network.id")),
-    ("media_source", "AppsFlyer-style pid", "fakenet_int", attrgetter("network.media_source")),
+    ("network_name", "network name", "fakenet", _attr("network.name")),
+    ("network_id", "network id on the tracker (Everflow nid)", "12", _attr("network.id")),
+    ("media_source", "AppsFlyer-style pid", "fakenet_int", _attr("network.media_source")),
     ("campaign", "campaign name", "summer_sale_us", _campaign_attr("name")),
     ("campaign_id", "campaign / offer id", "1001", _campaign_attr("id")),
     ("site_id", "publisher / site id", "pub_4711", _touch_attr("site_id")),
@@ -223,11 +238,11 @@ _ENTRIES: list[tuple[str, str, str, Getter]] = [
      lambda c: _hours(c.campaign.view_lookback) if c.campaign else None),
     ("ctit", "seconds from click to install", "322",
      lambda c: None if c.install.touch is None else int(c.install.time - c.install.touch.time)),
-    ("cost", "cost per install", "2.35", lambda c: c.install.cost),
+    ("cost", "cost per install", "2.35", _attr("install.cost")),
     ("cost_currency", "cost currency", "USD",
      lambda c: c.install.cost_currency if c.install.cost is not None else None),
     ("cost_model", "cost model", "CPI", lambda c: "CPI" if c.install.cost is not None else None),
-    ("payout", "affiliate payout (the CPI)", "2.35", lambda c: c.install.cost),
+    ("payout", "affiliate payout (the CPI)", "2.35", _attr("install.cost")),
     # the device
     ("platform", "ios or android", "ios", _device_attr("platform")),
     ("os_version", "OS version", "17.4", _device_attr("os_version")),
@@ -268,16 +283,16 @@ _ENTRIES: list[tuple[str, str, str, Getter]] = [
     ("app_id", "store app id: id525463029 or com.example.game", "id525463029", _app_id),
     ("app_store_id", "numeric App Store id or Android package", "525463029", _store_id),
     ("bundle_id", "bundle id or package name", "com.example.game", _bundle_id),
-    ("app_name", "app name", "Puzzle Quest", attrgetter("app.name")),
-    ("app_version", "app version", "3.2.1", attrgetter("app.version")),
-    ("sdk_version", "MMP SDK version", "6.14.0", attrgetter("app.sdk_version")),
+    ("app_name", "app name", "Puzzle Quest", _attr("app.name")),
+    ("app_version", "app version", "3.2.1", _attr("app.version")),
+    ("sdk_version", "MMP SDK version", "6.14.0", _attr("app.sdk_version")),
     # this postback
-    ("postback_id", "unique id of this postback", "pb_5f0c...", attrgetter("postback_id")),
-    ("activity_kind", "install or event", "install", attrgetter("kind")),
-    ("install_id", "the MMP's install id", "in_1a2b...", attrgetter("install.install_id")),
+    ("postback_id", "unique id of this postback", "pb_5f0c...", _attr("postback_id")),
+    ("activity_kind", "install or event", "install", _attr("kind")),
+    ("install_id", "the MMP's install id", "in_1a2b...", _attr("install.install_id")),
     ("install_time", "install (first open) time, ISO 8601 UTC", "2026-01-05T14:03:07.123Z",
      lambda c: iso(c.install.time)),
-    ("install_unix", "install time, unix seconds", "1767621787", lambda c: int(c.install.time)),
+    ("install_unix", "install time, unix seconds", "1767621787", _inline("int(ctx.install.time)")),
     ("install_unix_ms", "install time, unix milliseconds", "1767621787123",
      lambda c: unix_ms(c.install.time)),
     ("install_datetime", "install time, yyyy-MM-dd HH:mm:ss.SSS UTC", "2026-01-05 14:03:07.123",
@@ -332,3 +347,8 @@ EVENT_SCOPED: frozenset[str] = frozenset(
      "currency", "revenue_usd", "revenue_usd_cents", "order_id", "search_query"}
     | {name for name in CATALOGUE if name.startswith("event_")}
 )
+
+# Macro name -> its value as an expression of ``ctx``, for the macros that have one.
+INLINE: dict[str, str] = {
+    name: _INLINED[macro.get] for name, macro in CATALOGUE.items() if macro.get in _INLINED
+}

@@ -72,6 +72,7 @@ SCHEMAS: dict[str, Any] = {
             "verdict_detail": {},
             "lint": {"type": "array"},
             "refused": NULLABLE_STRING,
+            "forward": {"description": "a tee channel's upstream answer, or null"},
             "response": {
                 "type": "object",
                 "required": ["status", "headers", "body"],
@@ -124,6 +125,7 @@ SCHEMAS: dict[str, Any] = {
             "configured": {"type": "boolean"},
             "answer": {"$ref": "#/components/schemas/ChannelAnswer"},
             "verification": {"$ref": "#/components/schemas/Verification"},
+            "forward": {"$ref": "#/components/schemas/Forward"},
             "requests": {"type": "integer"},
             "postbacks": {"type": "integer"},
         },
@@ -244,7 +246,8 @@ def _paths() -> dict[str, Any]:
                     "type": "object",
                     "additionalProperties": False,
                     "properties": {"answer": ref("ChannelAnswer"),
-                                   "verification": ref("Verification")},
+                                   "verification": ref("Verification"),
+                                   "forward": ref("Forward")},
                 }}}}} if method == "put" else {}),
                 "responses": {"200": json_response("The channel", "Channel"), **ERRORS},
             }

@@ -287,3 +287,9 @@ def test_a_page_renders_fast_with_100000_rows(client, store):
         elapsed = time.perf_counter() - started
         assert answer.status_code == 200
         assert elapsed < 1.0, f"{url} took {elapsed:.2f} s"
+
+
+def test_detail_links_to_the_timeline_of_its_click(client):
+    capture_id = client.get("/pb/net1?click_id=c8f1e2").json["id"]
+    html = client.get(f"/ui/postbacks/{capture_id}").get_data(as_text=True)
+    assert 'href="/ui/timeline/c8f1e2"' in html

@@ -56,8 +56,8 @@ def parse_forward(raw: Any) -> ForwardSettings | None:
         raise _bad(unknown[0], f"unknown setting; expected one of {', '.join(FORWARD_FIELDS)}")
     url = raw.get("url")
     parts = urlsplit(url) if isinstance(url, str) else None
-    if not isinstance(url, str) or parts is None or parts.scheme not in ("http", "https") or not parts.netloc \
-            or parts.query or parts.fragment:
+    if not isinstance(url, str) or parts is None or parts.scheme not in ("http", "https") \
+            or not parts.netloc or parts.query or parts.fragment:
         raise _bad("url", f"expected http(s)://host[:port][/path] without a query, got {url!r}")
     timeout = raw.get("timeout_ms", 5000)
     if isinstance(timeout, bool) or not isinstance(timeout, int) or not (

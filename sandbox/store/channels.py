@@ -16,23 +16,18 @@ class ChannelRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def settings_texts(self, name: str) -> tuple[str, str | None] | None:
-        """(answer JSON, verification JSON or None) of a channel, or None when it has none.
-
-        The receiver's one read per request: answer and verification come back together.
-        """
+    def settings_texts(self, name: str) -> tuple[str, str | None, str | None] | None:
+        """(answer, verification, forward) JSON texts of a channel, or None when it has none:
+        the receiver's one read per request."""
         row = (
             self._store.connection()
-            .execute("SELECT answer_json, verification_json FROM channels WHERE name = ?",
-                     (name,))
+            .execute(
+                "SELECT answer_json, verification_json, forward_json FROM channels WHERE name = ?",
+                (name,),
+            )
             .fetchone()
         )
-        return None if row is None else (str(row[0]), row[1])
-
-    def settings_json(self, name: str) -> str | None:
-        """The stored answer settings of a channel as JSON text, or None when it has none."""
-        texts = self.settings_texts(name)
-        return None if texts is None else texts[0]
+        return None if row is None else (str(row[0]), row[1], row[2])
 
     def get(self, name: str) -> dict[str, Any] | None:
         row = (

@@ -9,20 +9,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sandbox.store import Store
 
-ChannelTexts = tuple[str, str | None, str | None]
 
 
 class ForwardRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
-
-    def channel_texts(self, name: str) -> ChannelTexts | None:
-        """(answer JSON, verification JSON, forward JSON) of a channel, or None when it has no
-        settings: the receiver's one read per request."""
-        row = self._store.connection().execute(
-            "SELECT answer_json, verification_json, forward_json FROM channels WHERE name = ?",
-            (name,)).fetchone()
-        return None if row is None else (str(row[0]), row[1], row[2])
 
     def get(self, name: str) -> dict[str, Any] | None:
         row = self._store.connection().execute(

@@ -16,7 +16,7 @@ import fcntl
 import sqlite3
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 MAX_BATCH = 512
@@ -25,7 +25,9 @@ MAX_BATCH = 512
 @dataclass
 class _Job:
     work: Callable[[sqlite3.Connection], Any]
+    wake: threading.Event = field(default_factory=threading.Event)
     done: bool = False
+    lead: bool = False  # handed the leadership: commit the queue, then pass it on
     result: Any = None
     error: BaseException | None = None
 
@@ -35,38 +37,51 @@ class GroupWriter:
         self._connect = connect
         self._lock_path = lock_path
         self._queue: list[_Job] = []
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._leading = False
         self._lock_handle: IO[bytes] | None = None
 
     def run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
-        """Run ``work`` in a group transaction; return its result once committed."""
+        """Run ``work`` in a group transaction; return its result once committed.
+
+        Each waiting thread is woken once: when its job is committed, or when it is handed
+        the leadership (waking every waiter on each commit would cost O(waiters) per commit).
+        """
         job = _Job(work)
-        with self._cond:
+        with self._lock:
             self._queue.append(job)
-        while True:
-            with self._cond:
-                while not job.done and self._leading:
-                    self._cond.wait()
-                if job.done:
-                    break
-                self._leading = True
-                batch = self._queue[:MAX_BATCH]
-                del self._queue[:MAX_BATCH]
-            self._lead(batch)  # usually holds our own job; if not, the loop goes round again
+            if not self._leading:
+                self._leading = job.lead = True
+        while not job.done:
+            if not job.lead:
+                job.wake.wait()
+                job.wake.clear()
+                continue
+            self._lead_once()
         if job.error is not None:
             raise job.error
         return job.result
 
-    def _lead(self, batch: list[_Job]) -> None:
+    def _lead_once(self) -> None:
+        with self._lock:
+            batch = self._queue[:MAX_BATCH]
+            del self._queue[:MAX_BATCH]
         try:
             self._commit_locked(batch)
         finally:
-            with self._cond:
+            with self._lock:
+                successor = self._queue[0] if self._queue else None
+                if successor is None:
+                    self._leading = False
                 for item in batch:
+                    item.lead = False
                     item.done = True
-                self._leading = False
-                self._cond.notify_all()
+                if successor is not None:
+                    successor.lead = True
+            for item in batch:
+                item.wake.set()
+            if successor is not None and successor not in batch:
+                successor.wake.set()
 
     def _lock_file(self) -> IO[bytes] | None:
         # One handle per process is enough: within a process only the leader takes the lock.

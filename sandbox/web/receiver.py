@@ -276,7 +276,7 @@ class Receiver:
 
     def _channel_settings(self, channel: str) -> tuple[ChannelSettings, Refusal | None]:
         """The channel's settings, read once per request (answer and verification together)."""
-        texts = self.store.forwards.channel_texts(channel)
+        texts = self.store.channels.settings_texts(channel)
         if texts is None:
             return NO_SETTINGS, None
         try:
