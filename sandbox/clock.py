@@ -59,4 +59,5 @@ class FakeClock:
 
 def iso_utc(moment: datetime) -> str:
     """ISO-8601 UTC with microseconds and a Z suffix, the one timestamp format we store."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat() is several times cheaper than strftime() on the capture path.
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"

@@ -137,14 +137,7 @@ class _Builder(NetworkBuilder):
         ios, android = raw.get("ios"), raw.get("android")
         if not ios and not android:
             self.fail(("app",), "expected an 'ios' or 'android' section (or both)")
-        return App(
-            name=raw["name"], version=raw.get("version", "1.0.0"),
-            sdk_version=raw.get("sdk_version", "6.14.0"),
-            ios_app_id=ios["app_id"] if ios else None,
-            ios_bundle_id=ios.get("bundle_id") if ios else None,
-            android_package=android["package"] if android else None,
-            event_tokens=raw.get("event_tokens", {}),
-        )
+        return app_from_data(raw)
 
     def users(self, raw: Mapping[str, Any], app: App) -> UserModel:
         where: PathTuple = ("users",)
@@ -246,3 +239,16 @@ def _event_names(users: UserModel) -> frozenset[str]:
     if users.retention.session_event:
         names.add(users.retention.session_event)
     return frozenset(names)
+
+
+def app_from_data(raw: Mapping[str, Any]) -> App:
+    """The app a scenario (or the live config) declares, from its validated ``app:`` data."""
+    ios, android = raw.get("ios"), raw.get("android")
+    return App(
+        name=raw["name"], version=raw.get("version", "1.0.0"),
+        sdk_version=raw.get("sdk_version", "6.14.0"),
+        ios_app_id=ios["app_id"] if ios else None,
+        ios_bundle_id=ios.get("bundle_id") if ios else None,
+        android_package=android["package"] if android else None,
+        event_tokens=raw.get("event_tokens", {}),
+    )

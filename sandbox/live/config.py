@@ -20,8 +20,8 @@ from typing import Any
 from sandbox.distributions import Weighted
 from sandbox.docfile import Document, PathTuple, schema_problems
 from sandbox.errors import ConfigError, SandboxError
-from sandbox.scenario import scenario_schema
-from sandbox.scenario_model import App, Scenario, UserModel
+from sandbox.scenario import app_from_data, scenario_schema
+from sandbox.scenario_model import Scenario, UserModel
 from sandbox.scenario_networks import NetworkBuilder
 
 DEFAULT_APP: dict[str, Any] = {"name": "sandbox-app"}
@@ -111,18 +111,6 @@ def resolve_secret(raw: Any, where: str) -> str | None:
     return os.environ[name]
 
 
-def app_model(raw: Mapping[str, Any]) -> App:
-    ios, android = raw.get("ios"), raw.get("android")
-    return App(
-        name=raw["name"], version=raw.get("version", "1.0.0"),
-        sdk_version=raw.get("sdk_version", "6.14.0"),
-        ios_app_id=ios["app_id"] if ios else None,
-        ios_bundle_id=ios.get("bundle_id") if ios else None,
-        android_package=android["package"] if android else None,
-        event_tokens=raw.get("event_tokens", {}),
-    )
-
-
 def _event_names(network: Mapping[str, Any]) -> frozenset[str]:
     """Live traffic may fire any event: every event a network names is known."""
     postbacks = network.get("postbacks", {})
@@ -156,7 +144,7 @@ def build_model(doc: Document) -> LiveModel:
         raise ConfigError("\n".join(problems), field="config")
     data = doc.data
     builder = NetworkBuilder(doc)
-    app = app_model(data.get("app") or DEFAULT_APP)
+    app = app_from_data(data.get("app") or DEFAULT_APP)
     networks, campaigns = [], {}
     for index, raw in enumerate(data.get("networks", [])):
         where: PathTuple = ("networks", index)

@@ -17,6 +17,7 @@ from typing import Any
 from sandbox.errors import ConfigError
 from sandbox.store.captures import CaptureRepository
 from sandbox.store.channels import ChannelRepository
+from sandbox.store.checkpointer import Checkpointer
 from sandbox.store.clicks import ClickRepository
 from sandbox.store.deliveries import DeliveryRepository
 from sandbox.store.forwards import ForwardRepository
@@ -48,7 +49,8 @@ class Store:
         except sqlite3.Error as exc:
             raise ConfigError(f"cannot open database {self.path}: {exc}") from None
         lock = None if self.path == ":memory:" else f"{self.path}.lock"
-        self.writer = GroupWriter(self.connection, lock)
+        self.checkpointer = Checkpointer(self.connection)
+        self.writer = GroupWriter(self.connection, lock, self.checkpointer.committed)
         self.captures = CaptureRepository(self)
         self.channels = ChannelRepository(self)
         self.runs = RunRepository(self)
@@ -72,6 +74,7 @@ class Store:
             )
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it
             # Reading pages through a memory map roughly halves the cost of scans (JSON-path
             # assertions over 100,000 rows); it reserves address space, not memory.
             conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
@@ -94,6 +97,9 @@ class Store:
                     conn.create_function(name, arity, function, deterministic=True)
 
     def close(self) -> None:
+        self.checkpointer.stop()
+        if self._all:
+            self.checkpointer.checkpoint()
         self.writer.close()
         with self._all_lock:
             for conn in self._all:

@@ -16,7 +16,7 @@ import fcntl
 import sqlite3
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO, Any
 
 MAX_BATCH = 512
@@ -25,7 +25,7 @@ MAX_BATCH = 512
 @dataclass
 class _Job:
     work: Callable[[sqlite3.Connection], Any]
-    wake: threading.Event = field(default_factory=threading.Event)
+    wake: threading.Event | None = None  # only a job that has to wait needs one
     done: bool = False
     lead: bool = False  # handed the leadership: commit the queue, then pass it on
     result: Any = None
@@ -33,8 +33,14 @@ class _Job:
 
 
 class GroupWriter:
-    def __init__(self, connect: Callable[[], sqlite3.Connection], lock_path: str | None) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], sqlite3.Connection],
+        lock_path: str | None,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
         self._connect = connect
+        self._on_commit = on_commit
         self._lock_path = lock_path
         self._queue: list[_Job] = []
         self._lock = threading.Lock()
@@ -52,8 +58,11 @@ class GroupWriter:
             self._queue.append(job)
             if not self._leading:
                 self._leading = job.lead = True
+            else:
+                job.wake = threading.Event()
         while not job.done:
             if not job.lead:
+                assert job.wake is not None
                 job.wake.wait()
                 job.wake.clear()
                 continue
@@ -79,8 +88,9 @@ class GroupWriter:
                 if successor is not None:
                     successor.lead = True
             for item in batch:
-                item.wake.set()
-            if successor is not None and successor not in batch:
+                if item.wake is not None:
+                    item.wake.set()
+            if successor is not None and successor.wake is not None:
                 successor.wake.set()
 
     def _lock_file(self) -> IO[bytes] | None:
@@ -103,6 +113,7 @@ class GroupWriter:
         finally:
             if lock_file is not None:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
+        self._on_commit()
 
     @staticmethod
     def _commit(conn: sqlite3.Connection, batch: list[_Job]) -> None:

@@ -37,6 +37,8 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def is_reserved(path: str) -> bool:
+    if path.startswith("/pb/"):  # the common case, decided at once
+        return False
     if path in ("", "/"):
         return True
     return any(path == p or path.startswith(p + "/") for p in RESERVED_PREFIXES)

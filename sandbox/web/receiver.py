@@ -91,8 +91,13 @@ def request_headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
             name = key
         else:
             continue
-        headers.append(("-".join(p.capitalize() for p in name.split("_")), _text(value)))
+        headers.append((_header_case(name), _text(value)))
     return headers
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_case(cgi_name: str) -> str:
+    return "-".join(part.capitalize() for part in cgi_name.split("_"))
 
 
 def _text(value: str) -> str:
