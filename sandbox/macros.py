@@ -4,7 +4,8 @@
 name is a ``TemplateError`` (with a did-you-mean); a known macro with no value renders empty,
 or drops its whole parameter / key when the template says ``drop_empty``. Encodings:
 
-- URL: every value is percent-encoded (space as %20); the query is split into parameters.
+- URL: every value is percent-encoded (space as %20); the query is split into parameters
+  (``sandbox/url_template.py``).
 - JSON: the template is a parsed document; each string is rendered, and a string that is
   exactly one macro keeps the value's type (number, boolean, object, null).
 - form: ``application/x-www-form-urlencoded`` (space as +).
@@ -17,16 +18,18 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import quote, quote_plus
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote_plus
 
 from sandbox.docfile import did_you_mean
 from sandbox.errors import SandboxError
 from sandbox.macro_catalogue import CATALOGUE, EVENT_SCOPED, MacroContext
 
+if TYPE_CHECKING:
+    from sandbox.url_template import UrlTemplate
+
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|\{")
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
-_URL_SAFE = re.compile(r"[A-Za-z0-9._~-]*")
 
 
 class TemplateError(SandboxError):
@@ -57,22 +60,6 @@ def to_text(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return str(value)
-
-
-_ENCODED: dict[str, str] = {}
-_ENCODED_MAX = 50_000
-
-
-def url_encode(text: str) -> str:
-    """Percent-encode everything but unreserved characters; repeated values hit a cache."""
-    if text.isalnum() and text.isascii():
-        return text
-    done = _ENCODED.get(text)
-    if done is None:
-        done = text if _URL_SAFE.fullmatch(text) else quote(text, safe="-._~")
-        if len(_ENCODED) < _ENCODED_MAX:
-            _ENCODED[text] = done
-    return done
 
 
 def form_encode(text: str) -> str:
@@ -132,37 +119,6 @@ def single_macro(parts: tuple[Part, ...]) -> MacroRef | None:
 
 def text_value(value: Any) -> str:
     return value if value.__class__ is str else to_text(value)
-
-
-def url_value(value: Any) -> str:
-    """``to_text`` then ``url_encode``, fused: this runs for every value of every URL."""
-    if value.__class__ is not str:
-        if value is None:
-            return ""
-        if value.__class__ is int:
-            return str(value)
-        value = to_text(value)
-    if value.isalnum() and value.isascii():
-        return value
-    done = _ENCODED.get(value)
-    if done is not None:
-        return done
-    if _URL_SAFE.fullmatch(value):
-        return value  # ids, UUIDs, IPs: nothing to encode, and too many to cache
-    if _URL_FEW.fullmatch(value):
-        for char, escaped in _FEW_ESCAPES:  # timestamps and the like, each seen once
-            if char in value:
-                value = value.replace(char, escaped)
-        return value
-    done = quote(value, safe="-._~")
-    if len(_ENCODED) < _ENCODED_MAX:
-        _ENCODED[value] = done
-    return done
-
-
-# Values made of unreserved characters plus a few common others encode by replacement.
-_FEW_ESCAPES = tuple((char, f"%{ord(char):02X}") for char in " :/,+=@;")
-_URL_FEW = re.compile(r"[A-Za-z0-9._~ :/,+=@;-]*")
 
 
 def form_value(value: Any) -> str:
@@ -225,136 +181,17 @@ class TextTemplate:
         text = self.compiled.render(ctx, text_value)
         return text.replace("\r", " ").replace("\n", " ")
 
+    def fixed_text(self) -> str | None:
+        """What ``render`` gives for any context, when the text has no macros."""
+        if self.compiled.getters:
+            return None
+        return self.compiled.literal.replace("\r", " ").replace("\n", " ")
+
 
 Param = tuple[Compiled, Compiled | None]
 
 
-class PairSlot:
-    """One query parameter of a ``drop_empty`` URL, ready to render.
-
-    ``name=`` followed by exactly one macro (nearly every real parameter) keeps its prefix
-    and getter, so rendering it is one call; anything else goes through ``_render_pair``.
-    """
-
-    __slots__ = ("param", "prefix", "get", "per_event")
-
-    def __init__(self, param: Param) -> None:
-        name, value = param
-        self.param = param
-        only = value.single if value is not None else None
-        simple = only is not None and not name.getters
-        self.prefix = f"{name.literal}=" if simple else ""
-        self.get = only.get if simple and only is not None else None
-        self.per_event = bool(name.event_getters or (value is not None and value.event_getters))
-
-    def render(self, ctx: MacroContext) -> str | None:
-        """``name=value``, or None when the value is empty and the parameter is dropped."""
-        get = self.get
-        if get is None:
-            return _render_pair(self.param, ctx, url_value, drop_empty=True)
-        value = get(ctx)
-        if value is None or value == "":
-            return None
-        return self.prefix + url_value(value)
-
-
-# What ``UrlTemplate.partial`` leaves to fill per event: a format pattern, or (drop_empty)
-# the base URL and the parameters, install-level ones already joined into text.
-UrlPartial = str | tuple[str | None, tuple[str | PairSlot, ...]]
-
-
-@dataclass(frozen=True)
-class UrlTemplate:
-    """A URL: base (scheme, host, path) plus query parameters, each value a template.
-
-    ``whole`` renders everything in one go; ``slots`` serve ``drop_empty`` rendering.
-    """
-
-    source: str
-    base: Compiled
-    params: tuple[Param, ...]
-    whole: Compiled
-    fragment: str = ""
-    slots: tuple[PairSlot, ...] = ()
-
-    @classmethod
-    def compile(cls, source: str) -> UrlTemplate:
-        text, _, fragment = source.partition("#")
-        base_text, has_query, query = text.partition("?")
-        base = compile_text(base_text)
-        params: list[Param] = []
-        flat: list[Part] = list(base)
-        if has_query and query:
-            flat.append("?")
-            for index, pair in enumerate(query.split("&")):
-                name_text, has_value, value_text = pair.partition("=")
-                name, value = compile_text(name_text), compile_text(value_text)
-                params.append((Compiled(name), Compiled(value) if has_value else None))
-                flat.extend(["&"] if index else [])
-                flat.extend(name)
-                if has_value:
-                    flat.append("=")
-                    flat.extend(value)
-        if fragment:
-            flat.append(f"#{fragment}")
-        return cls(source, Compiled(base), tuple(params), Compiled(tuple(flat)), fragment,
-                   tuple(PairSlot(param) for param in params))
-
-    def partial(self, ctx: MacroContext, *, drop_empty: bool = False) -> UrlPartial:
-        """The URL with every install-level value of ``ctx`` filled in, for ``finish``.
-
-        Valid for the event postbacks of one install (``ctx.kind == "event"``).
-        """
-        if not drop_empty:
-            return self.whole.partial(ctx, url_value)
-        base = None if self.base.event_getters else self.base.render(ctx, url_value)
-        items: list[str | PairSlot] = []
-        done: list[str] = []
-        for slot in self.slots:
-            if slot.per_event:
-                if done:
-                    items.append("&".join(done))
-                    done = []
-                items.append(slot)
-                continue
-            pair = slot.render(ctx)
-            if pair is not None:
-                done.append(pair)
-        if done:
-            items.append("&".join(done))
-        return base, tuple(items)
-
-    def finish(self, partial: UrlPartial, ctx: MacroContext) -> str:
-        """Complete a ``partial`` of this template with ``ctx``'s event values."""
-        if isinstance(partial, str):
-            return partial.format(*[url_value(get(ctx)) for get in self.whole.event_getters])
-        base, items = partial
-        pairs = []
-        for item in items:
-            if item.__class__ is str:
-                pairs.append(item)
-            else:
-                pair = item.render(ctx)  # type: ignore[union-attr]
-                if pair is not None:
-                    pairs.append(pair)
-        return self._join(self.base.render(ctx, url_value) if base is None else base, pairs)
-
-    def render(self, ctx: MacroContext, *, drop_empty: bool = False) -> str:
-        if not drop_empty:
-            return self.whole.render(ctx, url_value)
-        pairs = []
-        for slot in self.slots:
-            pair = slot.render(ctx)
-            if pair is not None:
-                pairs.append(pair)
-        return self._join(self.base.render(ctx, url_value), pairs)
-
-    def _join(self, base: str, pairs: list[str]) -> str:
-        url = base + "?" + "&".join(pairs) if pairs else base
-        return url + (f"#{self.fragment}" if self.fragment else "")
-
-
-def _render_pair(
+def render_pair(
     param: Param, ctx: MacroContext, encode: Callable[[Any], str], *, drop_empty: bool
 ) -> str | None:
     name_template, value_template = param
@@ -375,7 +212,7 @@ def _render_pairs(
 ) -> list[str]:
     pairs = []
     for param in params:
-        pair = _render_pair(param, ctx, encode, drop_empty=drop_empty)
+        pair = render_pair(param, ctx, encode, drop_empty=drop_empty)
         if pair is not None:
             pairs.append(pair)
     return pairs
@@ -450,6 +287,9 @@ class BodyTemplate:
         return cls("json", compile_json(body))
 
     def render(self, ctx: MacroContext, *, drop_empty: bool = False) -> bytes:
+        return self.render_text(ctx, drop_empty=drop_empty).encode("utf-8")
+
+    def render_text(self, ctx: MacroContext, *, drop_empty: bool = False) -> str:
         if self.format == "json":
             document = render_json(self.compiled, ctx, drop_empty=drop_empty)
             text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
@@ -457,7 +297,7 @@ class BodyTemplate:
             text = "&".join(_render_pairs(self.compiled, ctx, form_value, drop_empty=drop_empty))
         else:
             text = self.compiled.render(ctx, text_value)
-        return text.encode("utf-8")
+        return text
 
 
 CONTENT_TYPES = {
@@ -484,3 +324,4 @@ class PostbackTemplate:
             content_type = self.content_type or CONTENT_TYPES[self.body.format]
             headers = (("Content-Type", content_type), *headers)
         return headers
+

@@ -7,22 +7,17 @@ users generate traffic but no postbacks.
 
 from __future__ import annotations
 
-import heapq
 import json
-import multiprocessing
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
-from multiprocessing.connection import Connection
-from operator import itemgetter
 from typing import IO, Any
 
-from sandbox.errors import SandboxError
-from sandbox.generate import TrafficGenerator, organic_installs
+from sandbox.generate import TrafficGenerator
 from sandbox.journey import Journey
 from sandbox.macro_catalogue import MacroContext, iso
-from sandbox.macros import Compiled, MacroRef, PostbackTemplate, UrlPartial
+from sandbox.macros import PostbackTemplate
 from sandbox.scenario_model import Scenario
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -141,22 +136,65 @@ class RunSummary:
 
 
 class Renderer:
-    """Turns journeys into rendered postbacks; ``summary`` counts what went by."""
+    """Turns journeys into rendered postbacks; ``summary`` counts what went by.
+
+    ``render_journey`` yields ``RenderedPostback`` objects; ``journey_lines`` the same
+    postbacks straight as NDJSON lines (what ``run --dry-run`` writes), skipping the objects.
+    """
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
         self.scenario = scenario
         self.ids = random.Random(f"{seed}:postback-ids")
         self.summary = RunSummary()
         self._seq = 0
-        # per network: event name -> the template it is sent with (None: not sent)
-        self._templates: list[dict[str, PostbackTemplate | None]] = [
-            {} for _ in scenario.networks]
+        # per network: event name -> the plan it is sent with (None: not sent)
+        self._plans: list[dict[str, _Plan | None]] = [{} for _ in scenario.networks]
 
     def render(self, journeys: Iterable[Journey]) -> Iterator[RenderedPostback]:
         for journey in journeys:
             yield from self.render_journey(journey)
 
     def render_journey(self, journey: Journey) -> Iterator[RenderedPostback]:
+        for plan, ctx, url, headers, body, moment in self._walk(journey):
+            event = ctx.event
+            install = ctx.install
+            assert install.touch is not None and ctx.campaign is not None
+            yield _postback(
+                self._seq, ctx.postback_id, ctx.kind, ctx.network.name, ctx.campaign.name,
+                plan.method, url, plan.headers if headers is None else headers,
+                None if body is None else body.encode("utf-8"), moment, install.install_id,
+                install.touch.touch_id,
+                event.event_id if event is not None else None,
+                event.name if event is not None else None,
+            )
+
+    def journey_lines(self, journey: Journey, *, numbered: bool = True) -> list[str]:
+        """``[p.to_json() for p in render_journey(journey)]``, built without the objects;
+        without ``numbered``, each line lacks its leading ``{"seq":..,"id":..,``."""
+        lines = []
+        ids_json = ""
+        for plan, ctx, url, headers, body, moment in self._walk(journey):
+            if not ids_json:
+                install = ctx.install
+                assert install.touch is not None
+                ids_json = (f'","install_id":{_str(install.install_id)},'
+                            f'"click_id":{_str(install.touch.touch_id)},')
+            event = ctx.event
+            line = (
+                f"{plan.head(ctx)}{_str(url)}"
+                f"{plan.static_json if headers is None else _headers_body(headers, body)}"
+                f"{iso(moment)}{ids_json}"
+                f"{_NO_EVENT if event is None else _event_json(event.event_id, event.name)}"
+            )
+            lines.append(f'{{"seq":{self._seq},"id":"{ctx.postback_id}",{line}'
+                         if numbered else line)
+        return lines
+
+    def _walk(self, journey: Journey) -> Iterator[
+            tuple[_Plan, MacroContext, str, tuple[tuple[str, str], ...] | None, str | None,
+                  float]]:
+        """Each postback of ``journey``: plan, context, URL, headers (None when the plan's
+        are static: ``plan.static_json`` has them), body text and moment; counts them."""
         install = journey.install
         summary = self.summary
         summary.installs += 1
@@ -166,55 +204,101 @@ class Renderer:
             summary.organic += 1
             return
         network = self.scenario.networks[touch.network]
-        campaign = network.campaigns[touch.campaign]
-        ctx = MacroContext("install", install, None, self.scenario.app, network, campaign, "")
-        template = network.install
-        if template is not None:
-            yield self._one(ctx, template, template.url.render(
-                ctx, drop_empty=template.drop_empty), install.time)
+        ctx = MacroContext("install", install, None, self.scenario.app, network,
+                           network.campaigns[touch.campaign], "")
+        plans = self._plans[touch.network]
+        plan = plans.get(_INSTALL, _UNKNOWN)
+        if plan is _UNKNOWN:
+            plan = plans[_INSTALL] = _plan(network.install, "install", network.name)
+        if plan is not None:
+            self._next_id(ctx)
+            yield plan, ctx, plan.url(ctx), *plan.extras(ctx), install.time
         if not journey.events:
             return
         ctx.kind = "event"
-        templates = self._templates[touch.network]
-        partials: dict[int, UrlPartial] = {}  # this install's URLs, install values filled
+        bound: dict[int, Any] = {}  # this install's URL functions, install values filled
         for event in journey.events:
-            template = templates.get(event.name, _UNKNOWN)
-            if template is _UNKNOWN:
-                template = templates[event.name] = network.template_for(event.name)
-            if template is None:
+            plan = plans.get(event.name, _UNKNOWN)
+            if plan is _UNKNOWN:
+                plan = plans[event.name] = _plan(network.template_for(event.name), "event",
+                                                 network.name)
+            if plan is None:
                 continue
             ctx.event = event
-            url_template = template.url
-            partial = partials.get(id(url_template))
-            if partial is None:
-                partial = partials[id(url_template)] = url_template.partial(
-                    ctx, drop_empty=template.drop_empty)
-            yield self._one(ctx, template, url_template.finish(partial, ctx), event.time)
+            self._next_id(ctx)
+            finish = bound.get(id(plan))
+            if finish is None:
+                finish = bound[id(plan)] = plan.bind(ctx)
+            yield plan, ctx, finish(ctx), *plan.extras(ctx), event.time
 
-    def _one(self, ctx: MacroContext, template: PostbackTemplate, url: str,
-             moment: float) -> RenderedPostback:
+    def _next_id(self, ctx: MacroContext) -> None:
+        """Number the next postback, draw its id and count it."""
         self._seq += 1
         ctx.postback_id = f"pb_{self.ids.getrandbits(96):024x}"
-        body = template.body
-        if body is not None:
-            body_bytes: bytes | None = body.render(ctx, drop_empty=template.drop_empty)
-            headers = template.render_headers(ctx)
-        else:
-            body_bytes = None
-            headers = template.render_headers(ctx) if template.headers else ()
         summary = self.summary
         summary.postbacks += 1
-        network = ctx.network.name
-        summary.by_network[network] = summary.by_network.get(network, 0) + 1
-        event = ctx.event
-        install = ctx.install
-        assert install.touch is not None and ctx.campaign is not None
-        return _postback(
-            self._seq, ctx.postback_id, ctx.kind, network, ctx.campaign.name, template.method,
-            url, headers, body_bytes, moment, install.install_id, install.touch.touch_id,
-            event.event_id if event is not None else None,
-            event.name if event is not None else None,
-        )
+        by_network = summary.by_network
+        name = ctx.network.name
+        by_network[name] = by_network.get(name, 0) + 1
+
+
+_INSTALL = "\0install"  # the install plan's key among event names (no event is called that)
+_NO_EVENT = '"event_id":null,"event_name":null}'
+
+
+def _event_json(event_id: str, name: str) -> str:
+    return f'"event_id":{_str(event_id)},"event_name":{_str(name)}}}'
+
+
+def _headers_body(headers: tuple[tuple[str, str], ...], body: str | None) -> str:
+    return (f',"headers":{_dumps(dict(headers)) if headers else "{}"},'
+            f'"body":{"null" if body is None else _str(body)},"scheduled_at":"')
+
+
+class _Plan:
+    """One network's template for one kind, compiled: the URL functions, and the parts of
+    the NDJSON line that are the same for every postback it renders."""
+
+    __slots__ = ("template", "method", "url", "bind", "headers", "static_json", "heads", "kind",
+                 "network_json")
+
+    def __init__(self, template: PostbackTemplate, kind: str, network: str) -> None:
+        self.template = template
+        self.method = template.method
+        drop = template.drop_empty
+        self.url = template.url.renderer(drop_empty=drop)
+        self.bind = template.url.binder(drop_empty=drop)
+        self.kind = kind
+        self.network_json = _str(network)
+        static = [(name, value.fixed_text()) for name, value in template.headers]
+        self.headers = tuple((n, v) for n, v in static if v is not None)
+        dynamic = template.body is not None or len(self.headers) < len(static)
+        self.static_json = None if dynamic else _headers_body(self.headers, None)
+        self.heads: dict[str, str] = {}
+
+    def extras(self, ctx: MacroContext) -> tuple[tuple[tuple[str, str], ...] | None, str | None]:
+        """Headers (None when static) and body text for ``ctx``."""
+        if self.static_json is not None:
+            return None, None
+        template = self.template
+        body = template.body
+        text = None if body is None else body.render_text(ctx, drop_empty=template.drop_empty)
+        return template.render_headers(ctx), text
+
+    def head(self, ctx: MacroContext) -> str:
+        """The line from ``"kind"`` to ``"url":`` for ``ctx``'s campaign."""
+        assert ctx.campaign is not None
+        campaign = ctx.campaign.name
+        head = self.heads.get(campaign)
+        if head is None:
+            head = self.heads[campaign] = (
+                f'"kind":"{self.kind}","network":{self.network_json},'
+                f'"campaign":{_str(campaign)},"method":{_str(self.method)},"url":')
+        return head
+
+
+def _plan(template: PostbackTemplate | None, kind: str, network: str) -> _Plan | None:
+    return None if template is None else _Plan(template, kind, network)
 
 
 _UNKNOWN: Any = object()
@@ -237,16 +321,17 @@ def write_ndjson(postbacks: Iterable[RenderedPostback], out: IO[str]) -> int:
         for postback in postbacks:
             lines.append(postback.to_json())
             if len(lines) == _LINES_PER_WRITE:
-                count += _write_lines(out, lines)
+                count += write_lines(out, lines)
     finally:
-        count += _write_lines(out, lines)
+        count += write_lines(out, lines)
     return count
 
 
 _LINES_PER_WRITE = 256
 
 
-def _write_lines(out: IO[str], lines: list[str]) -> int:
+def write_lines(out: IO[str], lines: list[str]) -> int:
+    """Write ``lines`` (each with a newline) in one call, then empty the list."""
     if lines:
         out.write("\n".join(lines) + "\n")
     written = len(lines)
@@ -257,142 +342,22 @@ def _write_lines(out: IO[str], lines: list[str]) -> int:
 def write_run_ndjson(
     scenario: Scenario, out: IO[str], seed: int | None = None, *, jobs: int = 1
 ) -> RunSummary:
-    """``write_ndjson(render_run(scenario, seed), out)`` using up to ``jobs`` processes.
-
-    The output is byte for byte the same for any ``jobs``: each job generates and renders
-    some campaigns' streams (each has its own random stream) without seq and postback id,
-    and this process merges the jobs' lines back into ``journeys`` order, numbering them and
-    drawing the ids from the run's one id stream. Runs in one process when there is only
-    one stream, no ``fork`` start method, or a template uses ``{postback_id}``.
-    """
+    """``write_ndjson(render_run(scenario, seed), out)``, faster, using up to ``jobs``
+    processes (``sandbox/render_jobs.py``); the bytes are the same for any ``jobs``."""
     run_seed = scenario.seed if seed is None else seed
-    shards = _shards(scenario, jobs)
-    if len(shards) < 2 or _uses_postback_id(scenario):
-        renderer = Renderer(scenario, run_seed)
-        write_ndjson(render_run(scenario, run_seed, renderer=renderer), out)
-        return renderer.summary
-    context = multiprocessing.get_context("fork")
-    receivers, workers = [], []
-    for streams in shards:
-        receiver, sender = context.Pipe(duplex=False)
-        worker = context.Process(target=_render_job, args=(scenario, run_seed, streams, sender),
-                                 daemon=True)
-        worker.start()
-        sender.close()
-        receivers.append(receiver)
-        workers.append(worker)
-    try:
-        return _merge_jobs(receivers, out, run_seed)
-    finally:
-        for worker in workers:
-            if worker.is_alive():
-                worker.terminate()
-            worker.join()
+    if jobs > 1:
+        from sandbox import render_jobs  # it builds on this module
 
-
-def _shards(scenario: Scenario, jobs: int) -> list[list[int]]:
-    """Stream indexes (as ``TrafficGenerator.streams`` orders them) per job, by volume."""
-    if jobs < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return []
-    campaigns = [c for n in scenario.networks for c in n.campaigns]
-    volumes = [c.clicks * c.install_rate for c in campaigns]
-    volumes += [c.impressions * c.view_install_rate for c in campaigns if c.impressions > 0]
-    volumes.append(float(organic_installs(scenario)))
-    loads = [0.0] * jobs
-    shards: list[list[int]] = [[] for _ in range(jobs)]
-    for stream in sorted(range(len(volumes)), key=lambda i: -volumes[i]):
-        if volumes[stream] > 0:
-            lightest = loads.index(min(loads))
-            loads[lightest] += volumes[stream]
-            shards[lightest].append(stream)
-    return [sorted(streams) for streams in shards if streams]
-
-
-def _uses_postback_id(scenario: Scenario) -> bool:
-    """A postback id in a template can only be known where ids are drawn, in order."""
-    templates = [t for n in scenario.networks for t in (n.install, n.event, *n.events.values())
-                 if t is not None]
-    return any(_mentions(part, "postback_id") for t in templates
-               for part in (t.url.whole, *(h.compiled for _, h in t.headers),
-                            t.body.compiled if t.body is not None else None))
-
-
-def _mentions(compiled: Any, name: str) -> bool:
-    if isinstance(compiled, Compiled):
-        return any(isinstance(p, MacroRef) and p.name == name for p in compiled.parts)
-    if isinstance(compiled, dict):
-        return any(_mentions(item, name) for item in compiled.values())
-    if isinstance(compiled, list | tuple):
-        return any(_mentions(item, name) for item in compiled)
-    return False
-
-
-_BATCH = 512  # journeys per message from a job
-
-
-def _render_job(scenario: Scenario, seed: int, streams: list[int], sender: Connection) -> None:
-    """In a forked job: render ``streams`` and send (moment, stream, network, tails) items."""
-    try:
-        everything = TrafficGenerator(scenario, seed).streams(sent_only=True)
-        tagged = [_tag(index, everything[index]) for index in streams]
-        renderer = Renderer(scenario, seed)
-        batch: list[tuple[float, int, str, tuple[str, ...]]] = []
-        for moment, index, journey in heapq.merge(*tagged, key=itemgetter(0)):
-            tails = tuple(pb._json_tail() for pb in renderer.render_journey(journey))
-            if tails:
-                batch.append((moment, index, scenario.networks[journey.install.touch.network]
-                              .name if journey.install.touch else "", tails))
-                if len(batch) == _BATCH:
-                    sender.send(("batch", batch))
-                    batch = []
-        sender.send(("batch", batch))
-        sender.send(("done", renderer.summary.to_dict()))
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
-        sender.send(("error", f"{type(exc).__name__}: {exc}"))
-    finally:
-        sender.close()
-
-
-def _tag(index: int, stream: Iterator[tuple[float, Journey]]
-         ) -> Iterator[tuple[float, int, Journey]]:
-    for moment, journey in stream:
-        yield moment, index, journey
-
-
-def _merge_jobs(receivers: list[Connection], out: IO[str], seed: int) -> RunSummary:
-    summary = RunSummary()
-    ids = random.Random(f"{seed}:postback-ids")
-    merged = heapq.merge(*(_received(r, summary) for r in receivers), key=itemgetter(0, 1))
+        summary = render_jobs.write_with_jobs(scenario, out, run_seed, jobs)
+        if summary is not None:
+            return summary
+    renderer = Renderer(scenario, run_seed)
     lines: list[str] = []
-    by_network = summary.by_network
-    seq = 0
     try:
-        for _, _, network, tails in merged:
-            for tail in tails:
-                seq += 1
-                lines.append(f'{{"seq":{seq},"id":"pb_{ids.getrandbits(96):024x}",{tail}')
-            by_network[network] = by_network.get(network, 0) + len(tails)
+        for journey in TrafficGenerator(scenario, run_seed).journeys(sent_only=True):
+            lines += renderer.journey_lines(journey)
             if len(lines) >= _LINES_PER_WRITE:
-                _write_lines(out, lines)
+                write_lines(out, lines)
     finally:
-        _write_lines(out, lines)
-    summary.postbacks = seq
-    return summary
-
-
-def _received(receiver: Connection, summary: RunSummary
-              ) -> Iterator[tuple[float, int, str, tuple[str, ...]]]:
-    """One job's items; its counts are added to ``summary`` when it is done."""
-    while True:
-        try:
-            kind, payload = receiver.recv()
-        except EOFError:
-            raise SandboxError("a render job ended without finishing its streams") from None
-        if kind == "error":
-            raise SandboxError(f"a render job failed: {payload}")
-        if kind == "done":
-            summary.installs += payload["installs"]
-            summary.organic += payload["organic"]
-            summary.events += payload["events"]
-            return
-        yield from payload
+        write_lines(out, lines)
+    return renderer.summary

@@ -14,9 +14,10 @@ from sandbox.distributions import Weighted
 from sandbox.docfile import Document, PathTuple, did_you_mean
 from sandbox.geo import COUNTRIES
 from sandbox.macro_catalogue import stable_token
-from sandbox.macros import BodyTemplate, PostbackTemplate, TemplateError, TextTemplate, UrlTemplate
+from sandbox.macros import BodyTemplate, PostbackTemplate, TemplateError, TextTemplate
 from sandbox.presets import PRESETS, preset_url
 from sandbox.scenario_model import App, Campaign, Network
+from sandbox.url_template import UrlTemplate
 
 
 def parse_duration(value: float | int | str) -> float:

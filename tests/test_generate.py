@@ -199,6 +199,21 @@ def test_render_jobs_with_a_postback_id_macro_still_match() -> None:
     assert run_bytes(scenario, 2) == run_bytes(scenario, 1)
 
 
+def test_a_postback_id_in_a_url_is_the_postbacks_own_id() -> None:
+    scenario = build(networks=[{
+        "name": "n", "send_events": "all",
+        "postbacks": {"install": "https://x.test/i?id={postback_id}",
+                      "event": {"url": "https://x.test/e?id={postback_id}",
+                                "headers": {"X-Id": "{postback_id}"}}},
+        "campaigns": [{"name": "a", "clicks": 2000}],
+    }])
+    postbacks = list(render_run(scenario))
+    assert {p.kind for p in postbacks} == {"install", "event"}
+    assert all(p.url.endswith(f"?id={p.postback_id}") for p in postbacks)
+    assert all(dict(p.headers)["X-Id"] == p.postback_id for p in postbacks if p.kind == "event")
+    assert ndjson_of(scenario, 3) == run_bytes(scenario, 1)[0]
+
+
 def ndjson_of(scenario: Scenario, seed: int) -> str:
     out = io.StringIO()
     write_ndjson(render_run(scenario, seed), out)

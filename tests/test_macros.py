@@ -11,15 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sandbox.macro_catalogue import CATALOGUE, iso, mmp_datetime
-from sandbox.macros import (
-    BodyTemplate,
-    TemplateError,
-    TextTemplate,
-    UrlTemplate,
-    compile_text,
-    to_text,
-    url_value,
-)
+from sandbox.macros import BodyTemplate, TemplateError, TextTemplate, compile_text, to_text
+from sandbox.url_template import UrlTemplate, url_value
 from tests.scenario_helpers import sample_context
 
 CTX = sample_context()
@@ -144,10 +137,12 @@ def test_drop_empty_removes_parameters_and_keys_without_value() -> None:
     assert json.loads(body.render(CTX)) == {"gaid": None, "idfa": CTX.install.device.idfa}
 
 
-def test_partial_rendering_equals_full_rendering() -> None:
+@pytest.mark.parametrize("drop_empty", [False, True])
+def test_bound_rendering_equals_full_rendering(drop_empty: bool) -> None:
     template = UrlTemplate.compile("https://x.test/e?c={click_id}&ev={event_name}&v={event_value}")
-    partial = template.partial(CTX)
-    assert template.finish(partial, CTX) == template.render(CTX)
+    finish = template.binder(drop_empty=drop_empty)(CTX)
+    assert finish(CTX) == template.render(CTX, drop_empty=drop_empty)
+    assert finish(CTX).startswith("https://x.test/e?c=c8f1e2&ev=af_purchase&v=%7B%22af_revenue")
 
 
 # --- property: rendering replaces every macro, and only macros -----------------------------
@@ -180,13 +175,43 @@ DROPPING_URLS = [
 
 @pytest.mark.parametrize("source", DROPPING_URLS)
 @pytest.mark.parametrize("platform", ["ios", "android"])
-def test_partial_drop_empty_rendering_equals_full_rendering(source: str, platform: str) -> None:
+@pytest.mark.parametrize("drop_empty", [False, True])
+def test_compiled_urls_equal_plain_rendering(source: str, platform: str, drop_empty: bool) -> None:
     template = UrlTemplate.compile(source)
-    install_level = sample_context(platform=platform)
-    partial = template.partial(install_level, drop_empty=True)
+    finish = template.binder(drop_empty=drop_empty)(sample_context(platform=platform))
     for revenue in (4.59, 0.0):  # another event of the same install
         ctx = sample_context(platform=platform, revenue=revenue)
-        assert template.finish(partial, ctx) == template.render(ctx, drop_empty=True)
+        expected = template.render(ctx, drop_empty=drop_empty)
+        assert finish(ctx) == expected
+        assert template.renderer(drop_empty=drop_empty)(ctx) == expected
+    install = sample_context(platform=platform, with_event=False)
+    assert template.renderer(drop_empty=drop_empty)(install) == template.render(
+        install, drop_empty=drop_empty)
+
+
+url_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",),
+                                          blacklist_characters="#"), max_size=6)
+
+
+@given(st.lists(st.one_of(url_text.map(lambda t: ("lit", t)),
+                          st.sampled_from(sorted(CATALOGUE)).map(lambda n: ("macro", n))),
+                max_size=10),
+       st.booleans(), st.sampled_from(["ios", "android"]), st.sampled_from([TRICKY, "", "x y"]))
+def test_compiled_urls_equal_plain_rendering_for_any_template(
+    parts: list[tuple[str, str]], drop_empty: bool, platform: str, city: str,
+) -> None:
+    """Literals (quotes, backslashes, braces, unicode) never become code; every macro and
+    every split of base and query renders as the plain renderer does."""
+    query = "".join(
+        text.replace("{", "{{").replace("}", "}}") if kind == "lit" else f"{{{text}}}"
+        for kind, text in parts
+    )
+    template = UrlTemplate.compile(f"https://x.test/{{city}}/p?{query}#f{{{{'\\\"")
+    ctx = sample_context(platform=platform)
+    ctx.install.device.city = city
+    expected = template.render(ctx, drop_empty=drop_empty)
+    assert template.renderer(drop_empty=drop_empty)(ctx) == expected
+    assert template.binder(drop_empty=drop_empty)(ctx)(ctx) == expected
 
 
 @pytest.mark.parametrize("text", ["2026-01-05 14:03:07.123", "a b:c/d,e+f=g@h;i", "x%y&z",
