@@ -71,3 +71,18 @@ def test_a_lone_failing_job_leaves_no_transaction_open(table: Store):
         table.writer.run(insert(5))
     assert table.writer.run(insert(6)) > 0
     assert committed(table) == {5, 6}
+
+
+def test_channel_settings_changed_by_another_store_are_seen_at_once(tmp_path):
+    """Two Store objects on one file stand for two worker processes."""
+    first, second = Store(tmp_path / "two.db"), Store(tmp_path / "two.db")
+    try:
+        assert second.channels.settings_texts("net1") is None  # cached as "no settings"
+        first.channels.put("net1", {"status": 202})
+        texts = second.channels.settings_texts("net1")
+        assert texts is not None and '"status": 202' in texts[0]
+        first.channels.delete("net1")
+        assert second.channels.settings_texts("net1") is None
+    finally:
+        first.close()
+        second.close()

@@ -25,6 +25,7 @@ from sandbox.store.installs import InstallRepository
 from sandbox.store.live_config import LiveConfigRepository
 from sandbox.store.runs import RunRepository
 from sandbox.store.schema import MIGRATIONS, migrate
+from sandbox.store.settings_version import SettingsVersion
 from sandbox.store.skan_keys import SkanKeyRepository
 from sandbox.store.writer import GroupWriter
 
@@ -50,6 +51,7 @@ class Store:
             raise ConfigError(f"cannot open database {self.path}: {exc}") from None
         lock = None if self.path == ":memory:" else f"{self.path}.lock"
         self.checkpointer = Checkpointer(self.connection)
+        self.settings_version = SettingsVersion(None if lock is None else f"{self.path}.settings")
         self.writer = GroupWriter(self.connection, lock, self.checkpointer.committed)
         self.captures = CaptureRepository(self)
         self.channels = ChannelRepository(self)
@@ -101,6 +103,7 @@ class Store:
         if self._all:
             self.checkpointer.checkpoint()
         self.writer.close()
+        self.settings_version.close()
         with self._all_lock:
             for conn in self._all:
                 conn.close()

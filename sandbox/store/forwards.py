@@ -25,6 +25,7 @@ class ForwardRepository:
         text = None if forward is None else json.dumps(forward, sort_keys=True)
         self._store.connection().execute(
             "UPDATE channels SET forward_json = ? WHERE name = ?", (text, name))
+        self._store.settings_version.bump()
 
     def record_upstream(self, capture_id: int, upstream: dict[str, Any]) -> None:
         text = json.dumps(upstream, ensure_ascii=False, separators=(",", ":"))

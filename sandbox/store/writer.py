@@ -72,26 +72,39 @@ class GroupWriter:
         return job.result
 
     def _lead_once(self) -> None:
-        with self._lock:
-            batch = self._queue[:MAX_BATCH]
-            del self._queue[:MAX_BATCH]
+        # The batch is taken only once this process holds the file lock: captures that arrive
+        # while another process commits join this commit instead of waiting for the next one.
+        lock_file = self._lock_file()
+        if lock_file is not None:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+        batch: list[_Job] = []
         try:
-            self._commit_locked(batch)
-        finally:
             with self._lock:
-                successor = self._queue[0] if self._queue else None
-                if successor is None:
-                    self._leading = False
-                for item in batch:
-                    item.lead = False
-                    item.done = True
-                if successor is not None:
-                    successor.lead = True
+                batch = self._queue[:MAX_BATCH]
+                del self._queue[:MAX_BATCH]
+            self._commit(self._connect(), batch)
+        finally:
+            if lock_file is not None:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+            self._hand_over(batch)
+        self._on_commit()
+
+    def _hand_over(self, batch: list[_Job]) -> None:
+        """Mark the batch done, wake its threads, and pass the leadership to the next job."""
+        with self._lock:
+            successor = self._queue[0] if self._queue else None
+            if successor is None:
+                self._leading = False
             for item in batch:
-                if item.wake is not None:
-                    item.wake.set()
-            if successor is not None and successor.wake is not None:
-                successor.wake.set()
+                item.lead = False
+                item.done = True
+            if successor is not None:
+                successor.lead = True
+        for item in batch:
+            if item.wake is not None:
+                item.wake.set()
+        if successor is not None and successor.wake is not None:
+            successor.wake.set()
 
     def _lock_file(self) -> IO[bytes] | None:
         # One handle per process is enough: within a process only the leader takes the lock.
@@ -103,17 +116,6 @@ class GroupWriter:
         if self._lock_handle is not None:
             self._lock_handle.close()
             self._lock_handle = None
-
-    def _commit_locked(self, batch: list[_Job]) -> None:
-        lock_file = self._lock_file()
-        if lock_file is not None:
-            fcntl.flock(lock_file, fcntl.LOCK_EX)
-        try:
-            self._commit(self._connect(), batch)
-        finally:
-            if lock_file is not None:
-                fcntl.flock(lock_file, fcntl.LOCK_UN)
-        self._on_commit()
 
     @staticmethod
     def _commit(conn: sqlite3.Connection, batch: list[_Job]) -> None:
