@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask
 
+from sandbox import logs
 from sandbox.app import create_app
 from sandbox.settings import Settings, load_settings, with_admin_token
 from sandbox.store.retention import RetentionPolicy
@@ -106,7 +107,5 @@ def from_environment() -> SandboxWSGI:
     """
     _scrub_cgi_variables()
     settings = dataclasses.replace(load_settings(), config=None)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level)
     return build(settings)
