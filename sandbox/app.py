@@ -15,7 +15,7 @@ from sandbox.sql_conditions import SQL_FUNCTIONS
 from sandbox.store import Store
 from sandbox.web.api import api
 from sandbox.web.assert_api import assert_api
-from sandbox.web.context import SandboxContext
+from sandbox.web.context import IdConverter, SandboxContext
 from sandbox.web.errors import register_error_handlers
 from sandbox.web.ingest import ingest
 from sandbox.web.inspector import inspector
@@ -35,6 +35,7 @@ def create_app(
     settings = config if isinstance(config, Settings) else load_settings(config)
     app = Flask("sandbox", static_folder=str(static_dir()), static_url_path="/static")
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.converters["id"] = IdConverter
     context = SandboxContext(
         store=store or Store(settings.db), clock=clock or SystemClock(), settings=settings
     )

@@ -42,6 +42,7 @@ class RenderedPostback:
     click_id: str
     event_id: str | None = None
     event_name: str | None = None
+    click_time: float | None = None  # simulated unix seconds of the winning touch (for CTIT)
 
     @property
     def body_text(self) -> str | None:
@@ -89,7 +90,7 @@ class _Fields:
 
     __slots__ = ("seq", "postback_id", "kind", "network", "campaign", "method", "url",
                  "headers", "body", "scheduled_at", "install_id", "click_id", "event_id",
-                 "event_name")
+                 "event_name", "click_time")
     seq: int
     postback_id: str
     kind: str
@@ -104,12 +105,14 @@ class _Fields:
     click_id: str
     event_id: str | None
     event_name: str | None
+    click_time: float | None
 
 
 def _postback(
     seq: int, postback_id: str, kind: str, network: str, campaign: str, method: str, url: str,
     headers: tuple[tuple[str, str], ...], body: bytes | None, scheduled_at: float,
     install_id: str, click_id: str, event_id: str | None, event_name: str | None,
+    click_time: float | None = None,
 ) -> RenderedPostback:
     """``RenderedPostback(...)`` with positional fields, built the cheap way (see _Fields)."""
     built = _Fields()
@@ -117,6 +120,7 @@ def _postback(
     built.campaign, built.method, built.url, built.headers = campaign, method, url, headers
     built.body, built.scheduled_at, built.install_id = body, scheduled_at, install_id
     built.click_id, built.event_id, built.event_name = click_id, event_id, event_name
+    built.click_time = click_time
     built.__class__ = RenderedPostback  # type: ignore[assignment]
     return built  # type: ignore[return-value]
 
@@ -166,6 +170,7 @@ class Renderer:
                 install.touch.touch_id,
                 event.event_id if event is not None else None,
                 event.name if event is not None else None,
+                install.touch.time,
             )
 
     def journey_lines(self, journey: Journey, *, numbered: bool = True) -> list[str]:

@@ -1,11 +1,13 @@
-"""Chart data for the inspector: postbacks per minute per channel, and the event-name breakdown.
+"""Chart data for the inspector: postbacks per minute per channel, the event-name breakdown,
+the delivery latency distribution and the click-to-install time (CTIT) histogram.
 
 The store counts (sandbox/store/stats.py); these functions shape the counts into series with
-every minute present, so a chart and a test read the same dict the API answers.
+every minute (or bucket) present, so a chart and a test read the same dict the API answers.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -89,3 +91,75 @@ def event_names(
 ) -> dict[str, Any]:
     rows = store_stats.event_names(store, channel=channel)
     return {"channel": channel, **event_breakdown(rows, limit=limit)}
+
+
+# Log-scaled buckets: bucket i holds values below EDGES[i]; the last one everything above.
+LATENCY_EDGES_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+CTIT_EDGES_S = (10, 60, 600, 3600, 6 * 3600, 24 * 3600, 7 * 24 * 3600)
+CTIT_LABELS = ("<10 s", "10-60 s", "1-10 min", "10-60 min", "1-6 h", "6-24 h", "1-7 d", ">7 d")
+INJECTION_BELOW_S = 10  # installs this soon after the click: the click was likely injected
+SPAM_ABOVE_S = 24 * 3600  # this late: a spammed click that stole an organic install
+
+
+def _ms_label(value: float) -> str:
+    return f"{value / 1000:g} s" if value >= 1000 else f"{value:g} ms"
+
+
+def latency_labels(edges: tuple[float, ...] = LATENCY_EDGES_MS) -> list[str]:
+    """"<1 ms", "1-2 ms", ..., "2-5 s", ">5 s"."""
+    labels = [f"<{_ms_label(edges[0])}"]
+    for low, high in itertools.pairwise(edges):
+        low_text, high_text = _ms_label(low), _ms_label(high)
+        if low_text.split()[1] == high_text.split()[1]:
+            low_text = low_text.split()[0]
+        labels.append(f"{low_text}-{high_text}")
+    return [*labels, f">{_ms_label(edges[-1])}"]
+
+
+def _bounds(edges: tuple[float, ...], index: int) -> tuple[float | None, float | None]:
+    return (edges[index - 1] if index else None, edges[index] if index < len(edges) else None)
+
+
+def latency_histogram(
+    counts: Iterable[tuple[int, bool, int]], *, edges: tuple[float, ...] = LATENCY_EDGES_MS
+) -> dict[str, Any]:
+    """Shape (bucket, answered 2xx, attempts) rows into every bucket, ok and failed apart."""
+    ok = [0] * (len(edges) + 1)
+    failed = [0] * (len(edges) + 1)
+    for bucket, answered, number in counts:
+        (ok if answered else failed)[bucket] += number
+    buckets = [
+        {"label": label, "low_ms": low, "high_ms": high, "ok": ok[i], "failed": failed[i],
+         "count": ok[i] + failed[i]}
+        for i, label in enumerate(latency_labels(edges))
+        for low, high in [_bounds(edges, i)]
+    ]
+    return {"buckets": buckets, "total": sum(ok) + sum(failed), "ok": sum(ok),
+            "failed": sum(failed)}
+
+
+def ctit_histogram(counts: Iterable[tuple[int, int]]) -> dict[str, Any]:
+    """Shape (bucket, installs) rows into every CTIT bucket, with the suspicious shares."""
+    per_bucket = [0] * (len(CTIT_EDGES_S) + 1)
+    for bucket, number in counts:
+        per_bucket[bucket] += number
+    buckets = [
+        {"label": label, "low_s": low, "high_s": high, "count": per_bucket[i]}
+        for i, label in enumerate(CTIT_LABELS)
+        for low, high in [_bounds(CTIT_EDGES_S, i)]
+    ]
+    injection = CTIT_EDGES_S.index(INJECTION_BELOW_S) + 1
+    spam = CTIT_EDGES_S.index(SPAM_ABOVE_S) + 1
+    return {"buckets": buckets, "total": sum(per_bucket),
+            "injection_suspects": sum(per_bucket[:injection]),
+            "spam_suspects": sum(per_bucket[spam:])}
+
+
+def delivery_latency(store: Store, *, run_id: int | None = None) -> dict[str, Any]:
+    rows = store_stats.latency_histogram(store, edges=LATENCY_EDGES_MS, run_id=run_id)
+    return {"run": run_id, **latency_histogram(rows)}
+
+
+def click_to_install(store: Store, *, run_id: int | None = None) -> dict[str, Any]:
+    rows = store_stats.ctit_histogram(store, edges=CTIT_EDGES_S, run_id=run_id)
+    return {"run": run_id, **ctit_histogram(rows)}

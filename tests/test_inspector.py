@@ -12,11 +12,14 @@ import pytest
 from sandbox import postback_query, postback_search
 from sandbox.clock import FakeClock
 from sandbox.conditions import parse_conditions
+from sandbox.delivery.run import RunOptions, ScenarioRun
 from sandbox.matchers import matches, parse_where
 from sandbox.postback_query import page as search_page
 from sandbox.postback_query import parse_query as parse_search
 from sandbox.postback_search import follow
+from sandbox.scenario import scenario_from_data
 from sandbox.web.inspector import CONTENT_SECURITY_POLICY
+from tests.delivery_helpers import Answer, ScriptedServer, small_scenario
 
 XSS_SCRIPT = "<script>window.__pwned=1</script>"
 XSS_IMG = '<img src=x onerror="window.__pwned=2">'
@@ -293,3 +296,123 @@ def test_detail_links_to_the_timeline_of_its_click(client):
     capture_id = client.get("/pb/net1?click_id=c8f1e2").json["id"]
     html = client.get(f"/ui/postbacks/{capture_id}").get_data(as_text=True)
     assert 'href="/ui/timeline/c8f1e2"' in html
+
+
+# --- deliveries and runs -------------------------------------------------------------------
+
+HOSTILE_ANSWER = '<script>window.__pwned=4</script><img src=x onerror="1">'
+
+
+@pytest.fixture(scope="module")
+def target():
+    server = ScriptedServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def failed_run(client, store, clock, target) -> int:
+    """A small run whose target answers 503 (with markup in its body) to every attempt."""
+    target.answer(Answer(503, body=HOSTILE_ANSWER))
+    data = small_scenario(f"{target.url}/pb/small/install?click_id={{click_id}}",
+                          delivery={"concurrency": 1, "retry": {"attempts": 2, "jitter": 0}})
+    outcome = ScenarioRun(store, scenario_from_data(data), RunOptions(), clock=clock).deliver()
+    assert outcome.stats.failed == outcome.stats.sent > 5
+    return outcome.run_id
+
+
+def rows_of(html: str, table: str) -> list[int]:
+    body = html.split(f'id="{table}"', 1)[1].split("</table>", 1)[0]
+    return [int(i) for i in re.findall(r'<tr data-id="(\d+)"', body)]
+
+
+OUTBOUND_PAGES = ["/ui/deliveries", "/ui/deliveries?state=failed", "/ui/deliveries/1",
+                  "/ui/runs", "/ui/runs/1", "/ui/charts?run=1", "/ui/deliveries/999",
+                  "/ui/runs/999", "/ui/deliveries?state=lost"]
+
+
+@pytest.mark.parametrize("url", OUTBOUND_PAGES)
+def test_outbound_pages_have_the_policy_and_escape_answers(client, failed_run, url):
+    answer = client.get(url)
+    assert answer.status_code == (404 if "999" in url else 200)
+    assert answer.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    html = answer.get_data(as_text=True)
+    assert re.search(r"<script\b(?![^>]*\bsrc=\"/static/)", html) is None
+    assert not re.search(r"<[^>]+\son[a-z]+=", html)
+    assert "<img src=x" not in html
+
+
+@pytest.mark.parametrize("query", ["", "state=failed", "state=delivered", "kind=install",
+                                   "network=net", "network=other", "run=1", "run=2"])
+def test_deliveries_page_lists_its_json_twin(client, failed_run, query):
+    twin = client.get(f"/api/deliveries?{query}").json["deliveries"]
+    html = client.get(f"/ui/deliveries?{query}").get_data(as_text=True)
+    assert rows_of(html, "deliveries") == [d["id"] for d in twin]
+    assert f"JSON twin of this page: <a href=\"/api/deliveries{'?' + query if query else ''}\"" \
+        in html
+
+
+def test_deliveries_page_shows_a_bad_filter_and_pages_with_a_cursor(client, failed_run):
+    html = client.get("/ui/deliveries?kind=click").get_data(as_text=True)
+    assert 'id="filter-error"' in html and "kind: expected one of" in html
+    first = client.get("/ui/deliveries?limit=3").get_data(as_text=True)
+    cursor = re.search(r'id="older" href="[^"]*cursor=(\d+)"', first).group(1)
+    second = client.get(f"/ui/deliveries?limit=3&cursor={cursor}").get_data(as_text=True)
+    ids = rows_of(first, "deliveries") + rows_of(second, "deliveries")
+    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 6
+
+
+def test_delivery_page_shows_every_attempt_and_offers_resend_when_failed(client, failed_run):
+    detail = client.get("/api/deliveries/1").json
+    html = client.get("/ui/deliveries/1").get_data(as_text=True)
+    numbers = [int(n) for n in re.findall(r'data-number="(\d+)"', html)]
+    assert numbers == [a["number"] for a in detail["attempt_log"]] == [1, 2]
+    assert html.count(">503<") >= 2 and "&lt;script&gt;window.__pwned=4" in html
+    assert 'id="resend"' in html and "/static/delivery.js" in html
+    assert f"/ui/runs/{failed_run}" in html
+
+
+def test_resend_from_the_page_is_refused_from_another_origin(client, failed_run, target):
+    target.answer(Answer(200, body="ok"))
+    refused = client.post("/api/deliveries/1/resend", headers={"Origin": "http://evil.example"})
+    assert refused.status_code == 403
+    assert client.get("/api/deliveries/1").json["attempts"] == 2
+    sent = client.post("/api/deliveries/1/resend", headers={"Origin": "http://localhost"})
+    assert sent.status_code == 200 and sent.json["state"] == "delivered"
+    html = client.get("/ui/deliveries/1").get_data(as_text=True)
+    assert re.findall(r'data-number="(\d+)"', html) == ["1", "2", "3"]
+    assert 'id="resend"' not in html  # delivered now
+
+
+def test_runs_pages_render_their_twins(client, failed_run):
+    listing = client.get("/api/runs").json["runs"]
+    html = client.get("/ui/runs").get_data(as_text=True)
+    assert rows_of(html, "runs") == [r["id"] for r in listing] == [failed_run]
+    assert f"/ui/deliveries?run={failed_run}" in html
+    run = client.get(f"/api/runs/{failed_run}").json
+    page = client.get(f"/ui/runs/{failed_run}").get_data(as_text=True)
+    assert f"<dt>seed</dt><dd>{run['seed']}</dd>" in page
+    assert f"<dt>failed</dt><dd>{run['summary']['failed']}</dd>" in page
+    assert f"{run['deliveries']['failed']} failed</a>" in page
+    latency = client.get(f"/api/stats/delivery-latency?run={failed_run}").json
+    assert f"({latency['total']} attempts: 0 answered 2xx, {latency['total']} failed)" in page
+    assert latency["total"] == run["summary"]["attempts"]
+
+
+def test_run_page_shows_expectation_results_with_the_near_miss_report(client, failed_run,
+                                                                       store):
+    results = [
+        {"ok": True, "name": "installs land", "matched": 3, "expected": {}, "duplicates": {},
+         "near_misses": [], "waited": 0, "message": "3 postbacks matched"},
+        {"ok": False, "name": "purchases land", "matched": 0, "expected": {}, "duplicates": {},
+         "near_misses": [{"id": 7, "differences": [["query.event", "install", "purchase"]]}],
+         "waited": 0, "message": "expected >=1, saw 0; closest: #7 query.event"},
+    ]
+    store.runs.set_expectations(failed_run, results)
+    page = client.get(f"/ui/runs/{failed_run}").get_data(as_text=True)
+    assert page.count('class="expectation pass"') == 1
+    assert page.count('class="expectation fail"') == 1
+    assert "expected &gt;=1, saw 0; closest: #7 query.event" in page
+    assert 'href="/ui/postbacks/7"' in page
+    listing = client.get("/ui/runs").get_data(as_text=True)
+    assert "1/2 pass" in listing

@@ -10,10 +10,17 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
+
+from sandbox.clock import SystemClock
+from sandbox.delivery.run import RunOptions, ScenarioRun
+from sandbox.scenario import scenario_from_data
+from sandbox.store import Store
+from tests.delivery_helpers import small_scenario
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -196,3 +203,55 @@ def test_channels_edit_and_clear_with_confirmation_and_charts(page, server):
     playwright_api.expect(page.locator("#per-minute svg.plot rect")).not_to_have_count(0)
     playwright_api.expect(page.locator("#event-names svg.plot rect")).not_to_have_count(0)
     shoot(page, "charts")
+
+
+def failed_run(server) -> int:
+    """A small scenario run (on the live server's database) against the live server's own
+    receiver, on a channel that answers 503: every delivery fails after two attempts."""
+    httpx.put(f"{server.url}/api/channels/broken", json={"answer": {"status": 503}})
+    data = small_scenario(f"{server.url}/pb/broken/install?click_id={{click_id}}", delivery={
+        "concurrency": 2, "retry": {"attempts": 2, "base": "10ms", "jitter": 0}})
+    store = Store(server.db)
+    run = ScenarioRun(store, scenario_from_data(data), RunOptions(), clock=SystemClock())
+    try:  # in a thread of its own: Playwright's event loop runs in this one
+        with ThreadPoolExecutor(1) as pool:
+            outcome = pool.submit(run.deliver).result(timeout=60)
+    finally:
+        store.close()
+    assert outcome.stats.failed == outcome.stats.sent > 0
+    return outcome.run_id
+
+
+def test_runs_deliveries_and_a_resend_that_arrives(page, server):
+    run_id = failed_run(server)
+    page.goto(f"{server.url}/ui/runs")
+    page.click(f'#runs tr[data-id="{run_id}"] td:nth-child(2) a')
+    playwright_api.expect(page.locator("h1")).to_contain_text(f"Run #{run_id}")
+    playwright_api.expect(page.locator("#delivery-latency svg.plot rect")).not_to_have_count(0)
+    shoot(page, "run")
+    page.goto(f"{server.url}/ui/runs")
+    shoot(page, "runs")
+
+    page.goto(f"{server.url}/ui/runs/{run_id}")
+    page.click("#run-deliveries a:has-text('failed')")
+    rows = page.locator("#deliveries tbody tr")
+    playwright_api.expect(rows.first).to_have_attribute("data-state", "failed")
+    assert rows.count() == len(httpx.get(f"{server.url}/api/deliveries", params={
+        "run": run_id, "state": "failed"}).json()["deliveries"])
+    shoot(page, "deliveries")
+
+    rows.first.locator("td:first-child a").click()
+    playwright_api.expect(page.locator("#attempts tbody tr")).to_have_count(2)
+    httpx.put(f"{server.url}/api/channels/broken", json={"answer": {"status": 200}})
+    before = httpx.get(f"{server.url}/api/postbacks", params={"channel": "broken"}).json()
+    page.click("#resend")
+    playwright_api.expect(page.locator("#delivery-state")).to_have_text("delivered")
+    playwright_api.expect(page.locator("#attempts tbody tr")).to_have_count(3)
+    playwright_api.expect(page.locator("#attempts tbody tr").last).to_contain_text("200")
+    after = httpx.get(f"{server.url}/api/postbacks", params={"channel": "broken"}).json()
+    arrived = after["postbacks"][0]
+    assert arrived["id"] > before["postbacks"][0]["id"] and arrived["response"]["status"] == 200
+    shoot(page, "delivery")
+
+    page.goto(f"{server.url}/ui/charts?run={run_id}")
+    playwright_api.expect(page.locator("#delivery-latency svg.plot rect")).not_to_have_count(0)

@@ -169,3 +169,19 @@ def test_nothing_listening_says_so(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(main, ["run", write(tmp_path, data), "--db", str(tmp_path / "x.db")])
     assert result.exit_code == 0, result.output
     assert "delivered 0" in result.stdout and "nothing answered" in result.stdout
+
+
+def test_install_deliveries_record_click_to_install_time(
+    runner: CliRunner, server: RunningServer
+) -> None:
+    assert invoke(runner, server, "quickstart").exit_code == 0
+    store = Store(server.db)
+    try:
+        rows = store.connection().execute(
+            "SELECT kind, ctit_seconds FROM deliveries WHERE run_id = "
+            "(SELECT max(id) FROM runs)").fetchall()
+    finally:
+        store.close()
+    installs = [r["ctit_seconds"] for r in rows if r["kind"] == "install"]
+    assert installs and all(seconds is not None and seconds >= 0 for seconds in installs)
+    assert all(r["ctit_seconds"] is None for r in rows if r["kind"] == "event")

@@ -7,8 +7,41 @@ from typing import Any
 from sandbox.openapi import CAPTURE_ID, ERRORS, FILTERS, json_response, param
 
 COUNTS = {"type": "array", "items": {"type": "integer", "minimum": 0}}
+COUNT = {"type": "integer", "minimum": 0}
+BOUND = {"type": ["number", "null"], "description": "null: unbounded on this side"}
+RUN = param("run", schema={"type": "integer", "minimum": 1},
+            description="only this scenario run's deliveries (default: every delivery)")
 
 SCHEMAS: dict[str, Any] = {
+    "DeliveryLatency": {
+        "type": "object",
+        "required": ["run", "buckets", "total", "ok", "failed"],
+        "properties": {
+            "run": {"type": ["integer", "null"]},
+            "buckets": {"type": "array", "items": {
+                "type": "object",
+                "required": ["label", "low_ms", "high_ms", "ok", "failed", "count"],
+                "properties": {"label": {"type": "string"}, "low_ms": BOUND, "high_ms": BOUND,
+                               "ok": COUNT, "failed": COUNT, "count": COUNT},
+            }, "description": "log-scaled latency buckets [low_ms, high_ms), every one present"},
+            "total": COUNT, "ok": COUNT, "failed": COUNT,
+        },
+    },
+    "ClickToInstall": {
+        "type": "object",
+        "required": ["run", "buckets", "total", "injection_suspects", "spam_suspects"],
+        "properties": {
+            "run": {"type": ["integer", "null"]},
+            "buckets": {"type": "array", "items": {
+                "type": "object", "required": ["label", "low_s", "high_s", "count"],
+                "properties": {"label": {"type": "string"}, "low_s": BOUND, "high_s": BOUND,
+                               "count": COUNT},
+            }, "description": "<10 s, 10-60 s, 1-10 min, 10-60 min, 1-6 h, 6-24 h, 1-7 d, >7 d"},
+            "total": COUNT,
+            "injection_suspects": {**COUNT, "description": "installs under 10 s after the click"},
+            "spam_suspects": {**COUNT, "description": "installs over a day after the click"},
+        },
+    },
     "ReplayResult": {
         "type": "object",
         "required": ["id", "url", "method", "status", "elapsed_ms", "headers", "body",
@@ -133,5 +166,16 @@ PATHS: dict[str, Any] = {
             param("limit", schema={"type": "integer", "minimum": 1, "maximum": 50}),
         ],
         "responses": {"200": json_response("Counts", "EventNames"), **ERRORS},
+    }},
+    "/api/stats/delivery-latency": {"get": {
+        "summary": "Delivery attempts by latency (log-scaled buckets), answered 2xx or failed",
+        "parameters": [RUN],
+        "responses": {"200": json_response("Counts", "DeliveryLatency"), **ERRORS},
+    }},
+    "/api/stats/ctit": {"get": {
+        "summary": "Install deliveries by click-to-install time: where click injection (very "
+                   "short) and click spam (very long) show",
+        "parameters": [RUN],
+        "responses": {"200": json_response("Counts", "ClickToInstall"), **ERRORS},
     }},
 }

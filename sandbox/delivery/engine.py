@@ -89,7 +89,17 @@ def delivery_record(item: Planned, run_id: int | None) -> DeliveryRecord:
         click_id=postback.click_id, install_id=postback.install_id,
         event_id=postback.event_id, signing=signing,
         scheduled_at=simulated_iso(postback.scheduled_at), chaos=item.chaos,
+        ctit_seconds=click_to_install(postback),
     )
+
+
+def click_to_install(postback: Any) -> float | None:
+    """Seconds from click to install of an install postback whose click time is known
+    (live-loop and SKAN postbacks may not carry one)."""
+    click_time = getattr(postback, "click_time", None)
+    if postback.kind != "install" or click_time is None:
+        return None
+    return round(float(postback.scheduled_at) - float(click_time), 3)
 
 
 class Engine:

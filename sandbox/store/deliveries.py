@@ -43,6 +43,7 @@ class DeliveryRecord:
     signing: Mapping[str, Any] | None = None  # the profile dict used to sign (None: unsigned)
     scheduled_at: str | None = None
     chaos: tuple[str, ...] = ()
+    ctit_seconds: float | None = None  # install deliveries: seconds from click to install
 
 
 @dataclass(slots=True)  # not frozen: built per attempt, and frozen init costs 3x
@@ -104,8 +105,8 @@ _INSERT_DELIVERY = (
     "INSERT INTO deliveries (id, run_id, postback_id, seq, kind, network, campaign, event_name, "
     "click_id, install_id, event_id, method, url, headers_json, body, signing_json, "
     "scheduled_at, state, attempts, last_status, last_error, last_latency_ms, chaos, "
-    "created_at, updated_at, next_attempt_at) "
-    f"VALUES ({', '.join('?' * 26)})"
+    "created_at, updated_at, next_attempt_at, ctit_seconds) "
+    f"VALUES ({', '.join('?' * 27)})"
 )
 _UPDATE_DELIVERY = (
     "UPDATE deliveries SET url = ?, headers_json = ?, state = ?, attempts = ?, "
@@ -127,7 +128,7 @@ def _insert_values(event: AttemptEvent) -> tuple[Any, ...]:
         None if record.signing is None else _DUMPS(record.signing), record.scheduled_at,
         event.state, attempt.number, attempt.status, attempt.error,
         round(attempt.latency_ms, 3), ",".join(record.chaos) or None, attempt.started_at,
-        event.updated_at, event.next_attempt_at,
+        event.updated_at, event.next_attempt_at, record.ctit_seconds,
     )
 
 

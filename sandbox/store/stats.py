@@ -1,10 +1,12 @@
 """Aggregate queries behind the inspector's charts.
 
-Only counts leave this module: the charts never load captures themselves.
+Only counts leave this module: the charts never load captures, deliveries or attempts
+themselves. Histograms are bucketed in SQL with the edges the core passes in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -50,3 +52,55 @@ def event_names(
         params,
     )
     return [(None if r[0] is None else str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
+def _bucket_case(expression: str, edges: Sequence[float]) -> tuple[str, list[float]]:
+    """``CASE`` giving the index of the bucket ``expression`` falls in: bucket i holds values
+    below ``edges[i]`` (and at or above the edge before); the last one everything above."""
+    whens = " ".join(f"WHEN {expression} < ? THEN {i}" for i in range(len(edges)))
+    return f"CASE {whens} ELSE {len(edges)} END", list(edges)
+
+
+def latency_histogram(
+    store: Store, *, edges: Sequence[float], run_id: int | None = None
+) -> list[tuple[int, bool, int]]:
+    """(bucket index, answered 2xx, attempts) over every delivery attempt (of one run)."""
+    bucket, params = _bucket_case("a.latency_ms", edges)
+    sql = (
+        f"SELECT {bucket} AS bucket, coalesce(a.status BETWEEN 200 AND 299, 0) AS ok, count(*) "
+        "FROM attempts a"
+    )
+    if run_id is not None:
+        sql += " JOIN deliveries d ON d.id = a.delivery_id WHERE d.run_id = ? AND"
+        params.append(run_id)
+    else:
+        sql += " WHERE"
+    sql += " a.latency_ms IS NOT NULL"
+    sql += " GROUP BY bucket, ok ORDER BY bucket, ok"
+    rows = store.connection().execute(sql, params)
+    return [(int(r[0]), bool(r[1]), int(r[2])) for r in rows]
+
+
+# A live install delivery's CTIT comes from the stored install and click when the delivery row
+# has none (the live loop keeps both; a scenario run keeps neither, so its rows carry it).
+_CTIT = "coalesce(d.ctit_seconds, i.installed_unix - c.clicked_unix)"
+
+
+def ctit_histogram(
+    store: Store, *, edges: Sequence[float], run_id: int | None = None
+) -> list[tuple[int, int]]:
+    """(bucket index, install deliveries) by click-to-install seconds (of one run)."""
+    bucket, params = _bucket_case("ctit", edges)
+    where = "d.kind = 'install'"
+    run_params: list[object] = []
+    if run_id is not None:
+        where += " AND d.run_id = ?"
+        run_params.append(run_id)
+    sql = (
+        f"SELECT {bucket} AS bucket, count(*) FROM (SELECT {_CTIT} AS ctit FROM deliveries d "
+        "LEFT JOIN installs i ON i.install_id = d.install_id AND d.ctit_seconds IS NULL "
+        "LEFT JOIN clicks c ON c.click_id = i.click_id "
+        f"WHERE {where}) WHERE ctit IS NOT NULL GROUP BY bucket ORDER BY bucket"
+    )
+    rows = store.connection().execute(sql, [*params, *run_params])
+    return [(int(r[0]), int(r[1])) for r in rows]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, jsonify, request
@@ -19,6 +20,7 @@ from sandbox.trust import parse_verification, verification_view
 from sandbox.web.context import sandbox
 
 api = Blueprint("api", __name__, url_prefix="/api")
+SCENARIO_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def _channel_name(name: str) -> str:
@@ -55,7 +57,7 @@ def delete_postbacks() -> Response:
     return jsonify({"deleted": deleted})
 
 
-@api.get("/postbacks/<int:capture_id>")
+@api.get("/postbacks/<id:capture_id>")
 def get_postback(capture_id: int) -> Response:
     view = one(sandbox().store, capture_id, reveal=parse_reveal(request.args))
     if view is None:
@@ -63,7 +65,7 @@ def get_postback(capture_id: int) -> Response:
     return jsonify(view)
 
 
-@api.get("/postbacks/<int:capture_id>/body")
+@api.get("/postbacks/<id:capture_id>/body")
 def get_postback_body(capture_id: int) -> Response:
     row = sandbox().store.captures.get(capture_id)
     if row is None:
@@ -169,6 +171,8 @@ def list_scenarios() -> Response:
 
 @api.get("/scenarios/<name>")
 def get_scenario(name: str) -> Response:
+    if not SCENARIO_NAME.fullmatch(name):
+        raise NotFound(f"no bundled scenario named {name[:80]!r}", field="name")
     try:
         path = bundled_scenario(name)
     except FileNotFoundError:

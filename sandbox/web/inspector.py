@@ -1,4 +1,5 @@
-"""The web inspector at /ui/: postbacks (live), one postback, channels, charts.
+"""The web inspector at /ui/: postbacks (live), one postback, channels, charts; deliveries and
+runs live in inspector_runs.py.
 
 Every page renders the dict its JSON twin in /api/ answers (named in each page's footer), plus
 presentation helpers. Captured content is hostile: Jinja escapes everything, pages carry no
@@ -12,8 +13,9 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 
+from sandbox import stats
 from sandbox.assertion_builder import DEFAULT_COUNT
 from sandbox.conditions import format_count
 from sandbox.errors import NotFound, SandboxError
@@ -23,13 +25,16 @@ from sandbox.postback_search import summary
 from sandbox.web import inspector_charts
 from sandbox.web.context import sandbox
 from sandbox.web.inspector_api import (
+    api_json,
     assertion_for,
     check_origin,
     event_names_from,
     inspector_api,
     per_minute_from,
+    run_param,
 )
 from sandbox.web.inspector_format import body_display, curl_command, human_size
+from sandbox.web.inspector_runs import outbound
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -41,6 +46,7 @@ LIST_PARAMS = ("channel", "method", "verdict", "q", "limit")
 
 ui = Blueprint("ui", __name__, url_prefix="/ui", template_folder="templates")
 inspector = Blueprint("inspector", __name__)
+ui.register_blueprint(outbound)  # nested: same headers, origin check and error page
 inspector.register_blueprint(ui)
 inspector.register_blueprint(inspector_api)
 ui.before_request(check_origin)
@@ -63,13 +69,6 @@ def error_page(error: SandboxError) -> tuple[str, int]:
 @ui.app_template_filter("size")
 def _size(value: int | None) -> str:
     return "" if value is None else human_size(int(value))
-
-
-def _api_json(endpoint: str, **values: Any) -> Any:
-    """The JSON an /api view answers, called in this request (the page's JSON twin)."""
-    response = current_app.view_functions[endpoint](**values)
-    assert isinstance(response, Response)
-    return response.get_json()
 
 
 def _where_lines() -> list[str]:
@@ -104,7 +103,7 @@ def postbacks() -> str:
         where_text="\n".join(where),
         filter_query=urlencode(kept),
         live=live and error is None,
-        channels=[c["channel"] for c in _api_json("api.list_channels")["channels"]],
+        channels=[c["channel"] for c in api_json("api.list_channels")["channels"]],
         verdicts=VERDICTS,
         methods=METHODS,
         stored=sandbox().store.captures.count(),
@@ -113,7 +112,7 @@ def postbacks() -> str:
     )
 
 
-@ui.get("/postbacks/<int:capture_id>")
+@ui.get("/postbacks/<id:capture_id>")
 def postback(capture_id: int) -> str:
     # What people see is masked unless ?reveal=1; replay alone sends the exact request.
     view = one(sandbox().store, capture_id, reveal=parse_reveal(request.args))
@@ -135,8 +134,8 @@ def postback(capture_id: int) -> str:
 
 @ui.get("/channels")
 def channels() -> str:
-    listing = _api_json("api.list_channels")
-    details = [_api_json("api.get_channel", name=c["channel"]) for c in listing["channels"]]
+    listing = api_json("api.list_channels")
+    details = [api_json("api.get_channel", name=c["channel"]) for c in listing["channels"]]
     return render_template(
         "channels.html", listing=listing, details=details, twin="/api/channels"
     )
@@ -147,15 +146,23 @@ def charts() -> str:
     per_minute = per_minute_from(request.args)
     events = event_names_from(request.args)
     channel = request.args.get("channel", "")
+    run_id = run_param(request.args)  # the twins: /api/stats/delivery-latency and /ctit?run=
+    latency = stats.delivery_latency(sandbox().store, run_id=run_id)
+    ctit = stats.click_to_install(sandbox().store, run_id=run_id)
     return render_template(
         "charts.html",
         per_minute=per_minute,
         events=events,
+        latency=latency,
+        ctit=ctit,
         minute_chart=inspector_charts.minute_bars(per_minute),
         event_chart=inspector_charts.event_bars(events),
+        latency_chart=inspector_charts.latency_chart(latency),
+        ctit_chart=inspector_charts.ctit_chart(ctit),
+        run_query=f"?{urlencode({'run': latency['run']})}" if latency["run"] else "",
         channel=channel,
         minutes=len(per_minute["minutes"]),
-        channels=[c["channel"] for c in _api_json("api.list_channels")["channels"]],
+        channels=[c["channel"] for c in api_json("api.list_channels")["channels"]],
         twin="/api/stats/postbacks-per-minute" + (f"?{urlencode({'channel': channel})}"
                                                   if channel else ""),
     )

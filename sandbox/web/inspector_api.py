@@ -1,6 +1,7 @@
 """The inspector's JSON endpoints under /api/: the live stream, replay, "assert on this", stats.
 
 Thin: parse, call the core (postback_search, replay, assertion_builder, stats), answer.
+``api_json`` lets a page render exactly what its JSON twin answers.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from sandbox import stats
 from sandbox.assertion_builder import (
@@ -53,6 +54,13 @@ def check_origin() -> None:
 
 
 inspector_api.before_request(check_origin)
+
+
+def api_json(endpoint: str, **values: Any) -> Any:
+    """The JSON an /api view answers, called in this request (a page's JSON twin)."""
+    response = current_app.view_functions[endpoint](**values)
+    assert isinstance(response, Response)
+    return response.get_json()
 
 
 def capture_or_404(capture_id: int) -> dict[str, Any]:
@@ -109,7 +117,7 @@ def stream_postbacks() -> Response:
     )
 
 
-@inspector_api.post("/postbacks/<int:capture_id>/replay")
+@inspector_api.post("/postbacks/<id:capture_id>/replay")
 def replay_postback(capture_id: int) -> Response:
     view = capture_or_404(capture_id)
     document = request.get_json(silent=True)
@@ -137,7 +145,7 @@ def assertion_for(view: Mapping[str, Any], fields: list[str], count: str) -> dic
     return {**built, "candidates": candidate_fields(view)}
 
 
-@inspector_api.get("/postbacks/<int:capture_id>/assertion")
+@inspector_api.get("/postbacks/<id:capture_id>/assertion")
 def postback_assertion(capture_id: int) -> Response:
     view = capture_or_404(capture_id)
     count = request.args.get("count") or DEFAULT_COUNT
@@ -169,3 +177,32 @@ def postbacks_per_minute() -> Response:
 @inspector_api.get("/stats/event-names")
 def event_names() -> Response:
     return jsonify(event_names_from(request.args))
+
+
+def run_param(args: Mapping[str, str]) -> int | None:
+    """The ``run`` filter of the delivery charts: a stored run's id, or None for all."""
+    if not args.get("run"):
+        return None
+    run_id = parse_int(args["run"], "run", low=1)
+    if sandbox().store.runs.get(run_id) is None:
+        raise NotFound(f"no run with id {run_id}", field="run")
+    return run_id
+
+
+def only_run_param(args: Mapping[str, str]) -> int | None:
+    """``run_param`` for an endpoint that takes nothing else: other parameters are refused."""
+    unknown = sorted(set(args) - {"run"})
+    if unknown:
+        raise SandboxError(f"unknown parameter {unknown[0]!r}: this chart takes only run=<id>",
+                           code="bad_parameter", field=unknown[0])
+    return run_param(args)
+
+
+@inspector_api.get("/stats/delivery-latency")
+def delivery_latency() -> Response:
+    return jsonify(stats.delivery_latency(sandbox().store, run_id=only_run_param(request.args)))
+
+
+@inspector_api.get("/stats/ctit")
+def click_to_install() -> Response:
+    return jsonify(stats.click_to_install(sandbox().store, run_id=only_run_param(request.args)))

@@ -18,6 +18,8 @@ TOP = 10
 ROW = 24
 LABEL_WIDTH = 190
 BAR_WIDTH = 460
+HISTOGRAM_BOTTOM = 40  # room for two rows of bucket labels
+STAGGER_ABOVE = 8  # more buckets than this: their labels alternate rows
 
 
 def _nice_ceiling(peak: int) -> int:
@@ -91,3 +93,48 @@ def event_bars(breakdown: Mapping[str, Any]) -> dict[str, Any]:
         "width": LABEL_WIDTH + BAR_WIDTH + 70, "height": max(len(bars), 1) * ROW,
         "label_width": LABEL_WIDTH, "bars": bars,
     }
+
+
+def histogram_bars(
+    buckets: list[Mapping[str, Any]], series: list[tuple[str, str, int]], *, unit: str
+) -> dict[str, Any]:
+    """Stacked vertical bars, one per bucket, one part per (key, name, colour) of ``series``;
+    every bucket labelled below its bar. ``unit`` names what is counted, for the tooltips."""
+    top = _nice_ceiling(max((sum(b[s[0]] for s in series) for b in buckets), default=0))
+    plot_h = HEIGHT - TOP - HISTOGRAM_BOTTOM
+    staggered = len(buckets) > STAGGER_ABOVE  # labels alternate between two rows
+    slot = (WIDTH - LEFT - 8) / max(len(buckets), 1)
+    rects, labels = [], []
+    for index, bucket in enumerate(buckets):
+        x = LEFT + index * slot
+        base = 0
+        for key, name, colour in series:
+            count = bucket[key]
+            if count:
+                y = TOP + plot_h * (1 - (base + count) / top)
+                rects.append({
+                    "x": round(x + 3, 1), "y": round(y, 1), "w": round(max(slot - 6, 1), 1),
+                    "h": round(plot_h * count / top, 1),
+                    "css": f"series-{colour}",
+                    "title": f"{bucket['label']}: {count} {name}{unit}",
+                })
+                base += count
+        labels.append({"x": round(x + slot / 2, 1), "label": bucket["label"],
+                       "dy": 16 + (14 if staggered and index % 2 else 0),
+                       "total": bucket["count"]})
+    return {
+        "width": WIDTH, "height": HEIGHT, "left": LEFT, "top": TOP,
+        "bottom": HEIGHT - HISTOGRAM_BOTTOM, "right": WIDTH - 8, "rects": rects,
+        "labels": labels,
+        "y_max": top,
+        "legend": [{"name": name, "css": f"series-{colour}"} for _, name, colour in series],
+    }
+
+
+def latency_chart(latency: Mapping[str, Any]) -> dict[str, Any]:
+    return histogram_bars(latency["buckets"],
+                          [("ok", "answered 2xx", 2), ("failed", "failed", 4)], unit=" attempts")
+
+
+def ctit_chart(ctit: Mapping[str, Any]) -> dict[str, Any]:
+    return histogram_bars(ctit["buckets"], [("count", "installs", 0)], unit="")

@@ -1,9 +1,10 @@
-"""Presentation helpers for the inspector's detail page: hex dumps, curl lines, sizes. Pure."""
+"""Presentation helpers for the inspector's pages: hex dumps, curl lines, sizes, durations. Pure."""
 
 from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sandbox.replay import DROPPED_HEADERS, raw_body
@@ -71,3 +72,17 @@ def body_display(view: Mapping[str, Any]) -> dict[str, Any]:
         "kind": "text", "text": text[:TEXT_LIMIT], "truncated": len(text) > TEXT_LIMIT,
         "size": len(raw),
     }
+
+
+def duration_text(started_at: str | None, finished_at: str | None) -> str:
+    """"4.2 s", "3 min 12 s", "1 h 5 min" between two ISO-8601 UTC times; "" while running."""
+    if not started_at or not finished_at:
+        return ""
+    seconds = (datetime.fromisoformat(finished_at) - datetime.fromisoformat(started_at))
+    total = max(seconds.total_seconds(), 0.0)
+    if total < 60:
+        return f"{total:.1f} s"
+    minutes, secs = divmod(int(total), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s"
+    return f"{minutes // 60} h {minutes % 60} min"

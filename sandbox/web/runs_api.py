@@ -20,7 +20,7 @@ def list_runs() -> Response:
     return jsonify(run_page(sandbox().store, request.args))
 
 
-@runs_api.get("/runs/<int:run_id>")
+@runs_api.get("/runs/<id:run_id>")
 def get_run(run_id: int) -> Response:
     return jsonify(run_one(sandbox().store, run_id))
 
@@ -30,12 +30,12 @@ def list_deliveries() -> Response:
     return jsonify(delivery_page(sandbox().store, request.args))
 
 
-@runs_api.get("/deliveries/<int:delivery_id>")
+@runs_api.get("/deliveries/<id:delivery_id>")
 def get_delivery(delivery_id: int) -> Response:
     return jsonify(delivery_one(sandbox().store, delivery_id))
 
 
-@runs_api.post("/deliveries/<int:delivery_id>/resend")
+@runs_api.post("/deliveries/<id:delivery_id>/resend")
 def resend_delivery(delivery_id: int) -> Response:
     context = sandbox()
     return jsonify(resend(context.store, delivery_id, context.clock))
