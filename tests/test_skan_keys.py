@@ -110,7 +110,7 @@ def test_rotate_endpoint_and_key_list(client) -> None:
 def test_unknown_parameters_are_refused(client, method: str, url: str) -> None:
     answer = client.open(url, method=method)
     assert answer.status_code == 400
-    assert answer.json["error"]["code"] == "unknown_parameter"
+    assert answer.json["error"]["code"] == "bad_parameter"
     assert answer.json["error"]["field"] == url.split("?")[1].split("=")[0]
 
 

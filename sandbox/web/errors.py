@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from sandbox.errors import SandboxError
 
 log = logging.getLogger("sandbox.web")
+
+
+def refuse_query_parameters() -> None:
+    """For endpoints that take no query parameters: name the first one sent."""
+    if request.args:
+        name = next(iter(request.args))
+        raise SandboxError(f"{name}: unknown parameter; this endpoint takes none",
+                           code="bad_parameter", field=name)
 
 
 def error_response(error: SandboxError) -> Response:

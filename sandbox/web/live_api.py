@@ -9,6 +9,7 @@ from sandbox.errors import SandboxError
 from sandbox.live import stored
 from sandbox.live.reconcile import parse_scope, reconcile
 from sandbox.web.context import sandbox
+from sandbox.web.errors import refuse_query_parameters
 
 live_api = Blueprint("live_api", __name__, url_prefix="/api")
 NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
@@ -21,16 +22,9 @@ def _name(name: str, what: str) -> str:
     return name
 
 
-def _no_params() -> None:
-    if request.args:
-        name = next(iter(request.args))
-        raise SandboxError(f"{name}: unknown parameter; this list takes none",
-                           code="bad_parameter", field=name)
-
-
 @live_api.get("/networks")
 def list_networks() -> Response:
-    _no_params()
+    refuse_query_parameters()
     return jsonify({"networks": stored.stored_data(sandbox().store)["networks"]})
 
 
@@ -56,7 +50,7 @@ def delete_network(name: str) -> Response:
 
 @live_api.get("/campaigns")
 def list_campaigns() -> Response:
-    _no_params()
+    refuse_query_parameters()
     store = sandbox().store
     return jsonify({"campaigns": [stored.campaign_view(store, c["name"])
                                   for c in store.live_config.campaigns()]})

@@ -7,38 +7,31 @@ a clear 400 rather than silently ignored.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
-from sandbox.errors import SandboxError
 from sandbox.skan.keyring import current_key, key_view, keys_view, rotate
 from sandbox.web.context import sandbox
+from sandbox.web.errors import refuse_query_parameters
 
 skan_api = Blueprint("skan_api", __name__, url_prefix="/api/skan")
 
 
-def _no_parameters() -> None:
-    if request.args:
-        name = next(iter(request.args))
-        raise SandboxError(f"unknown parameter {name!r}: this endpoint takes none",
-                           code="unknown_parameter", field=name)
-
-
 @skan_api.get("/public-key")
 def public_key() -> Response:
-    _no_parameters()
+    refuse_query_parameters()
     context = sandbox()
     return jsonify(key_view(current_key(context.store, context.clock)))
 
 
 @skan_api.get("/keys")
 def list_keys() -> Response:
-    _no_parameters()
+    refuse_query_parameters()
     context = sandbox()
     return jsonify(keys_view(context.store, context.clock))
 
 
 @skan_api.post("/keys/rotate")
 def rotate_key() -> Response:
-    _no_parameters()
+    refuse_query_parameters()
     context = sandbox()
     return jsonify(key_view(rotate(context.store, context.clock)))
