@@ -62,12 +62,7 @@ def reserve_port(host: str, port: int) -> Bound:
 def prepare(settings: Settings) -> Store:
     """Everything that can fail with a clear message, done before the server starts."""
     store = Store(settings.db)
-    probe = store.connection()
-    try:
-        probe.execute("BEGIN IMMEDIATE")
-        probe.execute("ROLLBACK")
-    except Exception as exc:
-        raise ConfigError(f"database {settings.db} is not writable: {exc}") from None
+    store.check_writable()
     apply_config_file(store, settings.config)
     policy = RetentionPolicy(
         max_postbacks=settings.max_postbacks, max_age_seconds=settings.max_age_seconds

@@ -110,5 +110,14 @@ class Store:
             self._all.clear()
         self._local = threading.local()
 
+    def check_writable(self) -> None:
+        """Take and release the write lock once, so a read-only file fails before serving."""
+        conn = self.connection()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            raise ConfigError(f"database {self.path} is not writable: {exc}") from None
+
     def integrity_check(self) -> str:
         return str(self.connection().execute("PRAGMA integrity_check").fetchone()[0])
