@@ -164,3 +164,13 @@ def test_config_file_mistakes_name_file_and_line(tmp_path: Path, mistake, expect
     path.write_text(mistake)
     with pytest.raises(ConfigError, match=expected):
         load_config_file(path)
+
+
+def test_networks_api_lists_shows_and_removes(client):
+    configure(client)
+    assert [n["name"] for n in client.get("/api/networks").json["networks"]] == ["net1"]
+    assert client.get("/api/networks/net1").json["name"] == "net1"
+    client.delete("/api/campaigns/launch")  # a network still used by a campaign may be kept
+    assert client.delete("/api/networks/net1").status_code == 200
+    assert client.get("/api/networks/net1").status_code == 404
+    assert client.get("/api/networks?x=1").json["error"]["field"] == "x"

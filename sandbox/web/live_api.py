@@ -3,11 +3,16 @@ reconciliation. Thin: parse, call ``sandbox.live``, answer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from flask import Blueprint, Response, jsonify, request
 
 from sandbox.errors import SandboxError
 from sandbox.live import stored
 from sandbox.live.reconcile import parse_scope, reconcile
+from sandbox.store import Store
 from sandbox.web.context import sandbox
 from sandbox.web.errors import refuse_query_parameters
 
@@ -22,58 +27,53 @@ def _name(name: str, what: str) -> str:
     return name
 
 
-@live_api.get("/networks")
-def list_networks() -> Response:
-    refuse_query_parameters()
-    return jsonify({"networks": stored.stored_data(sandbox().store)["networks"]})
-
-
-@live_api.get("/networks/<name>")
-def get_network(name: str) -> Response:
-    return jsonify(stored.network_view(sandbox().store, _name(name, "network")))
-
-
-@live_api.put("/networks/<name>")
-def put_network(name: str) -> Response:
+def _listing(kind: str) -> list[dict[str, Any]]:
     store = sandbox().store
-    stored.put_network(store, _name(name, "network"), request.get_json(silent=True))
-    return jsonify(stored.network_view(store, name))
+    if kind == "network":
+        return list(stored.stored_data(store)["networks"])
+    return [stored.campaign_view(store, c["name"]) for c in store.live_config.campaigns()]
 
 
-@live_api.delete("/networks/<name>")
-def delete_network(name: str) -> Response:
-    store = sandbox().store
-    view = stored.network_view(store, _name(name, "network"))
-    stored.delete_network(store, name)
-    return jsonify(view)
+@dataclass(frozen=True)
+class _Kind:
+    """How one configurable kind (network, campaign) is viewed, stored and deleted."""
+
+    view: Callable[[Store, str], dict[str, Any]]
+    put: Callable[[Store, str, Any], Any]
+    delete: Callable[[Store, str], None]
 
 
-@live_api.get("/campaigns")
-def list_campaigns() -> Response:
-    refuse_query_parameters()
-    store = sandbox().store
-    return jsonify({"campaigns": [stored.campaign_view(store, c["name"])
-                                  for c in store.live_config.campaigns()]})
+KINDS = {
+    "network": _Kind(stored.network_view, stored.put_network, stored.delete_network),
+    "campaign": _Kind(stored.campaign_view, stored.put_campaign, stored.delete_campaign),
+}
 
 
-@live_api.get("/campaigns/<name>")
-def get_campaign(name: str) -> Response:
-    return jsonify(stored.campaign_view(sandbox().store, _name(name, "campaign")))
+def _register(kind: str, ops: _Kind) -> None:
+    """GET /api/<kind>s, and GET/PUT/DELETE /api/<kind>s/<name>: one rule for both kinds."""
+    plural = f"/{kind}s"
+
+    def list_all() -> Response:
+        refuse_query_parameters()
+        return jsonify({f"{kind}s": _listing(kind)})
+
+    def one(name: str) -> Response:
+        store = sandbox().store
+        name = _name(name, kind)
+        if request.method == "PUT":
+            ops.put(store, name, request.get_json(silent=True))
+            return jsonify(ops.view(store, name))
+        view = ops.view(store, name)  # a 404 for an unknown name, before anything changes
+        if request.method == "DELETE":
+            ops.delete(store, name)
+        return jsonify(view)
+
+    live_api.add_url_rule(plural, f"list_{kind}s", list_all, methods=["GET"])
+    live_api.add_url_rule(f"{plural}/<name>", f"{kind}", one, methods=["GET", "PUT", "DELETE"])
 
 
-@live_api.put("/campaigns/<name>")
-def put_campaign(name: str) -> Response:
-    store = sandbox().store
-    stored.put_campaign(store, _name(name, "campaign"), request.get_json(silent=True))
-    return jsonify(stored.campaign_view(store, name))
-
-
-@live_api.delete("/campaigns/<name>")
-def delete_campaign(name: str) -> Response:
-    store = sandbox().store
-    view = stored.campaign_view(store, _name(name, "campaign"))
-    stored.delete_campaign(store, name)
-    return jsonify(view)
+for _kind, _ops in KINDS.items():
+    _register(_kind, _ops)
 
 
 @live_api.get("/reconcile")
