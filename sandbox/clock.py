@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,9 @@ class Clock(Protocol):
     def monotonic(self) -> float: ...
 
     def sleep(self, seconds: float) -> None: ...
+
+    async def pause(self, seconds: float) -> None:
+        """``sleep`` for code on an event loop: the loop goes on serving meanwhile."""
 
 
 class SystemClock:
@@ -28,6 +32,10 @@ class SystemClock:
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             time.sleep(seconds)
+
+    async def pause(self, seconds: float) -> None:
+        if seconds > 0:
+            await asyncio.sleep(seconds)
 
 
 class FakeClock:
@@ -51,6 +59,9 @@ class FakeClock:
         with self._lock:
             self.sleeps.append(seconds)
             self._mono += max(0.0, seconds)
+
+    async def pause(self, seconds: float) -> None:
+        self.sleep(seconds)
 
     def advance(self, seconds: float) -> None:
         with self._lock:

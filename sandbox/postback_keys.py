@@ -41,12 +41,19 @@ KEY_ALIASES: dict[str, tuple[str, ...]] = {
 KEY_NAMES: tuple[str, ...] = tuple(KEY_ALIASES)
 
 
+def _first_present(values: list[Any]) -> Any:
+    for item in values:
+        if item is not None and item != "":
+            return item
+    return None
+
+
 def _first(source: Mapping[str, Any] | None, name: str) -> str | None:
     if not source or name not in source:
         return None
     value = source[name]
     if isinstance(value, list):
-        value = next((v for v in value if v not in (None, "")), None)
+        value = _first_present(value)
     if value is None or isinstance(value, dict | list):
         return None
     if isinstance(value, bool):

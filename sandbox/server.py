@@ -1,8 +1,10 @@
 """Running the sandbox on granian, a production server: checks first, then serve until stopped.
 
 Why granian: its Rust HTTP layer answers the lean capture path several times faster than
-Python servers (see bench/), and its WSGI workers run the app on a pool of blocking threads,
-so long-lived requests (assertion long-polls, live inspector streams) do not starve captures.
+Python servers (see bench/). It runs the sandbox as an ASGI app: captures are taken in and
+group-committed on each worker's event loop, with no thread hand-offs, and the Flask routes
+run on a pool of threads, so long-lived requests (assertion long-polls, live inspector
+streams) never starve captures.
 """
 
 from __future__ import annotations
@@ -26,10 +28,6 @@ from sandbox.tls import Certificate, ensure_certificate
 # granian's own HTTP/1 read buffer bounds the request head before the sandbox sees it; keep it
 # well above the sandbox's limits so oversized heads reach the receiver and are recorded (431).
 MIN_HTTP1_BUFFER = 417_792
-
-# Threads per worker that may run app code at once: enough for 50+ held long-polls and streams
-# with captures still flowing; idle ones are reaped after 30 s.
-BLOCKING_THREADS = 128
 
 
 @dataclass(frozen=True)
@@ -95,9 +93,8 @@ def serve(settings: Settings, announce: Callable[[Bound], None]) -> None:
         "sandbox.web.entry:from_environment",
         address=bound.host,
         port=bound.port,
-        interface=Interfaces.WSGI,
+        interface=Interfaces.ASGI,
         workers=settings.workers,
-        blocking_threads=int(os.environ.get("SANDBOX_THREADS", BLOCKING_THREADS)),
         factory=True,
         # Slow clients: a request head must arrive within header_timeout.
         http1_settings=HTTP1Settings(
@@ -105,7 +102,6 @@ def serve(settings: Settings, announce: Callable[[Bound], None]) -> None:
             max_buffer_size=http1_buffer_size(settings),
         ),
         # granian logs to stdout by default; stdout's first line is ours (the bound URL).
-        # Its warning about many blocking threads is expected: they wait, they do not spin.
         log_level=LogLevels.error,
         log_dictconfig={"handlers": {
             name: {"formatter": fmt, "class": "logging.StreamHandler", "stream": "ext://sys.stderr"}

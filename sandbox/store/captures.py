@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -43,6 +44,60 @@ def _row_values(record: CaptureRecord, answer: Answer) -> tuple[Any, ...]:
         _DUMPS(record.lint) if record.lint else None, record.replay_key,
         *(keys.get(name) for name in KEY_NAMES),
     )
+
+
+CaptureWrite = Callable[[sqlite3.Connection], tuple[int, Answer]]
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_sql(columns: tuple[str, ...]) -> str:
+    return (f"INSERT INTO captures ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})")
+
+
+def _insert(record: CaptureRecord, answer: Answer) -> tuple[str, list[Any]]:
+    """The INSERT of one capture, naming only the columns that have a value.
+
+    Python's sqlite3 binds str, int and float directly but looks ``None`` and ``bytes`` up in
+    its adapter registry first, which costs more than the insert itself when a row carries
+    fifteen empty columns: absent columns default to NULL, and bytes go in as bytearray.
+    """
+    columns: list[str] = []
+    params: list[Any] = []
+    for column, value in zip(_COLUMNS, _row_values(record, answer), strict=True):
+        if value is not None:
+            columns.append(column)
+            params.append(bytearray(value) if type(value) is bytes else value)
+    return _insert_sql(tuple(columns)), params
+
+
+def write_capture(record: CaptureRecord, answer: Answer) -> CaptureWrite:
+    """The work that writes one capture: (capture id, answer) once run in a transaction."""
+    sql, params = _insert(record, answer)
+
+    def write(conn: sqlite3.Connection) -> tuple[int, Answer]:
+        return int(conn.execute(sql, params).lastrowid or 0), answer
+
+    return write
+
+
+def write_numbered(record: CaptureRecord, decide: Callable[[int], Answer]) -> CaptureWrite:
+    """Count the request on its channel, decide its answer, and write it, in one transaction.
+
+    The per-channel number drives fail-first-N and seeded failures, so it must be shared by
+    every worker process: it lives in the channels row.
+    """
+
+    def write(conn: sqlite3.Connection) -> tuple[int, Answer]:
+        row = conn.execute(
+            "UPDATE channels SET requests = requests + 1 WHERE name = ? RETURNING requests",
+            (record.channel,),
+        ).fetchone()
+        answer = decide(int(row[0]) if row else 1)
+        cursor = conn.execute(*_insert(record, answer))
+        return int(cursor.lastrowid or 0), answer
+
+    return write
 
 
 @dataclass
@@ -101,12 +156,8 @@ class CaptureRepository:
 
     def insert(self, record: CaptureRecord, answer: Answer) -> int:
         """Write one capture; answer its id once the group commit holding it is durable."""
-        values = _row_values(record, answer)
-
-        def write(conn: sqlite3.Connection) -> int:
-            return int(conn.execute(_INSERT, values).lastrowid or 0)
-
-        return int(self._store.writer.run(write))
+        capture_id, _ = self._store.writer.run(write_capture(record, answer))
+        return int(capture_id)
 
     def insert_many(self, records: Sequence[tuple[CaptureRecord, Answer]]) -> None:
         """Write many captures in one transaction (imports and benchmarks)."""
@@ -120,22 +171,8 @@ class CaptureRepository:
     def insert_numbered(
         self, record: CaptureRecord, decide: Callable[[int], Answer]
     ) -> tuple[int, Answer]:
-        """Count the request on its channel and write it in the same transaction.
-
-        The per-channel number drives fail-first-N and seeded failures, so it must be shared
-        by every worker process: it lives in the channels row.
-        """
-
-        def write(conn: sqlite3.Connection) -> tuple[int, Answer]:
-            row = conn.execute(
-                "UPDATE channels SET requests = requests + 1 WHERE name = ? RETURNING requests",
-                (record.channel,),
-            ).fetchone()
-            answer = decide(int(row[0]) if row else 1)
-            cursor = conn.execute(_INSERT, _row_values(record, answer))
-            return int(cursor.lastrowid or 0), answer
-
-        result: tuple[int, Answer] = self._store.writer.run(write)
+        """Count the request on its channel and write it in the same transaction."""
+        result: tuple[int, Answer] = self._store.writer.run(write_numbered(record, decide))
         return result
 
     def accepted_before(self, channel: str, replay_key: str) -> bool:

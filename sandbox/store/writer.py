@@ -4,7 +4,8 @@ Leader/follower: a request thread that finds no commit in progress becomes the l
 every job queued so far, runs them in one transaction on its own connection, commits, and wakes
 their threads; a thread that arrives during a commit queues and waits, and one of the waiting
 threads leads the next batch. A lone request commits at once; under load the disk sees one WAL
-write per batch instead of one per request.
+write per batch instead of one per request. A work must only touch the connection it is given:
+when a work in its batch fails, the batch is rolled back and run again with each work isolated.
 
 Leaders of different worker processes queue on an exclusive file lock rather than on SQLite's
 busy handler, whose sleeping back-off would stall a batch for milliseconds at a time.
@@ -16,20 +17,28 @@ import fcntl
 import sqlite3
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 MAX_BATCH = 512
+Work = Callable[[sqlite3.Connection], Any]
+
+
+@dataclass
+class Outcome:
+    """What one unit of work came to: its result, or the error that rolled it back."""
+
+    result: Any = None
+    error: BaseException | None = None
 
 
 @dataclass
 class _Job:
-    work: Callable[[sqlite3.Connection], Any]
+    works: list[Work]  # several when a caller hands over a group (the event loop's captures)
+    outcomes: list[Outcome] = field(default_factory=list)
     wake: threading.Event | None = None  # only a job that has to wait needs one
     done: bool = False
     lead: bool = False  # handed the leadership: commit the queue, then pass it on
-    result: Any = None
-    error: BaseException | None = None
 
 
 class GroupWriter:
@@ -47,13 +56,21 @@ class GroupWriter:
         self._leading = False
         self._lock_handle: IO[bytes] | None = None
 
-    def run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
-        """Run ``work`` in a group transaction; return its result once committed.
+    def run(self, work: Work) -> Any:
+        """Run ``work`` in a group transaction; return its result once committed."""
+        outcome = self.run_many([work])[0]
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.result
 
-        Each waiting thread is woken once: when its job is committed, or when it is handed
-        the leadership (waking every waiter on each commit would cost O(waiters) per commit).
+    def run_many(self, works: list[Work]) -> list[Outcome]:
+        """Run each of ``works`` in the next group transaction; their outcomes once committed.
+
+        A work that raises is rolled back alone. Each waiting thread is woken once: when its
+        job is committed, or when it is handed the leadership (waking every waiter on each
+        commit would cost O(waiters) per commit).
         """
-        job = _Job(work)
+        job = _Job(list(works), [Outcome() for _ in works])
         with self._lock:
             self._queue.append(job)
             if not self._leading:
@@ -67,9 +84,7 @@ class GroupWriter:
                 job.wake.clear()
                 continue
             self._lead_once()
-        if job.error is not None:
-            raise job.error
-        return job.result
+        return job.outcomes
 
     def _lead_once(self) -> None:
         # The batch is taken only once this process holds the file lock: captures that arrive
@@ -83,6 +98,10 @@ class GroupWriter:
                 batch = self._queue[:MAX_BATCH]
                 del self._queue[:MAX_BATCH]
             self._commit(self._connect(), batch)
+        except Exception as exc:  # the connection could not be opened: every job fails
+            for job in batch:
+                for outcome in job.outcomes:
+                    outcome.error = outcome.error or exc
         finally:
             if lock_file is not None:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
@@ -119,26 +138,40 @@ class GroupWriter:
 
     @staticmethod
     def _commit(conn: sqlite3.Connection, batch: list[_Job]) -> None:
+        pairs = [pair for job in batch for pair in zip(job.works, job.outcomes, strict=True)]
         try:
+            # Optimistic: one transaction, no savepoints (they cost two statements per work).
+            # Works only touch the connection, so after a failure they can all run again,
+            # each in its own savepoint, to keep the failing one from sinking the others.
             conn.execute("BEGIN IMMEDIATE")
-            if len(batch) == 1:  # alone in its transaction: no savepoint needed to isolate it
-                job = batch[0]
-                job.result = job.work(conn)
-                conn.execute("COMMIT")
-                return
-            for job in batch:
-                conn.execute("SAVEPOINT job")
-                try:
-                    job.result = job.work(conn)
-                    conn.execute("RELEASE job")
-                except Exception as exc:  # one bad job must not sink its batch
-                    conn.execute("ROLLBACK TO job")
-                    conn.execute("RELEASE job")
-                    job.error = exc
+            try:
+                for work, outcome in pairs:
+                    outcome.result = work(conn)
+            except Exception as exc:
+                conn.execute("ROLLBACK")
+                if len(pairs) == 1:
+                    pairs[0][1].error = exc
+                    return
+                conn.execute("BEGIN IMMEDIATE")
+                _isolated(conn, pairs)
             conn.execute("COMMIT")
         except Exception as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            for job in batch:
-                job.error = job.error or exc
-                job.result = None
+            for _, outcome in pairs:
+                outcome.error = outcome.error or exc
+                outcome.result = None
+
+
+def _isolated(conn: sqlite3.Connection, pairs: list[tuple[Work, Outcome]]) -> None:
+    """Each work in its own savepoint: one that raises is rolled back alone."""
+    for work, outcome in pairs:
+        outcome.result = None
+        conn.execute("SAVEPOINT job")
+        try:
+            outcome.result = work(conn)
+            conn.execute("RELEASE job")
+        except Exception as exc:  # one bad job must not sink its batch
+            conn.execute("ROLLBACK TO job")
+            conn.execute("RELEASE job")
+            outcome.error = exc

@@ -1,4 +1,8 @@
-"""The one WSGI entry point: sandbox routes go to Flask, every other path is a capture.
+"""The entry points: sandbox routes go to Flask, every other path is a capture.
+
+``SandboxASGI`` is what the server runs: captures on the worker's event loop
+(``capture_asgi.py``), the sandbox's own routes on a thread pool (``wsgi_bridge.py``).
+``SandboxWSGI`` is the same app for in-process use (tests, the WSGI test client).
 
 Reserved prefixes (the sandbox's own routes): /api/, /ui/, /static/, /c/, /mmp/, and / itself.
 Everything else, /pb/<channel>/... included, goes to the lean receiver. Before the app, the
@@ -9,6 +13,7 @@ admin gate (token, login cookie, CSRF: see ``auth.py``).
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -21,6 +26,7 @@ from sandbox.app import create_app
 from sandbox.settings import Settings, load_settings, with_admin_token
 from sandbox.store.retention import RetentionPolicy
 from sandbox.web.auth import LOGIN_PATH, LOGOUT_PATH, AdminGate
+from sandbox.web.capture_asgi import AsyncReceiver, Receive, Scope, Send
 from sandbox.web.context import SandboxContext
 from sandbox.web.receiver import (
     Receiver,
@@ -29,10 +35,15 @@ from sandbox.web.receiver import (
     request_headers,
     request_path,
 )
+from sandbox.web.wsgi_bridge import WSGIBridge
 
 log = logging.getLogger("sandbox.web")
 
 RESERVED_PREFIXES = ("/api", "/ui", "/static", "/c", "/mmp")
+# Threads for the sandbox's own routes: enough for 50+ held long-polls and live streams with
+# the API still answering; they start on demand.
+APP_THREADS = 128
+GC_YOUNG_THRESHOLD = 10_000  # Python's default is 700
 PING_PATH = "/api/ping"  # answered here, before the app: liveness without the database
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -69,6 +80,12 @@ class SandboxWSGI:
             return self._own_route(path, environ, start_response)
         return self.receiver(environ, start_response)
 
+    def own_route(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        """A request to one of the sandbox's own routes (reserved prefixes)."""
+        return self._own_route(environ.get("PATH_INFO", ""), environ, start_response)
+
     def _own_route(
         self, path: str, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
@@ -82,6 +99,47 @@ class SandboxWSGI:
         if denied is not None:
             return denied(start_response)
         return self.app.wsgi_app(environ, start_response)
+
+
+class SandboxASGI:
+    """The served app: captures on the event loop, the sandbox's own routes on threads."""
+
+    def __init__(self, wsgi: SandboxWSGI, *, threads: int) -> None:
+        self.wsgi = wsgi
+        self.captures = AsyncReceiver(wsgi.receiver.desk)
+        self.own_routes = WSGIBridge(wsgi.own_route, threads=threads)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            path = scope["path"]
+            if path == PING_PATH:
+                await send(PING_START)
+                await send(PING_BODY)
+            elif is_reserved(path):
+                await self.own_routes(scope, receive, send)
+            else:
+                await self.captures(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        else:  # websockets: the sandbox speaks plain HTTP only
+            await send({"type": "websocket.close", "code": 1003})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.captures.close()
+                self.own_routes.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+PING_START = {"type": "http.response.start", "status": 200,
+              "headers": [(b"content-type", b"application/json"), (b"content-length", b"11")]}
+PING_BODY = {"type": "http.response.body", "body": b'{"ok":true}'}
 
 
 def build(settings: Settings, **app_options: Any) -> SandboxWSGI:
@@ -99,7 +157,7 @@ def _scrub_cgi_variables() -> None:
             del os.environ[name]
 
 
-def from_environment() -> SandboxWSGI:
+def from_environment() -> SandboxASGI:
     """The worker-process factory: settings come from SANDBOX_* variables set by ``serve``.
 
     The server process has already applied the config file once; workers do not re-apply it
@@ -108,4 +166,11 @@ def from_environment() -> SandboxWSGI:
     _scrub_cgi_variables()
     settings = dataclasses.replace(load_settings(), config=None)
     logs.configure(settings.log_level)
-    return build(settings)
+    threads = int(os.environ.get("SANDBOX_THREADS", APP_THREADS))
+    app = SandboxASGI(build(settings), threads=threads)
+    # Captures allocate many short-lived objects and hardly any cycles: move what startup
+    # built out of the collector's way and let young objects pile up a little longer.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD)
+    return app

@@ -1,0 +1,169 @@
+"""The served capture path: an ASGI callable on the worker's event loop.
+
+One loop per worker takes every capture in, with no thread hand-offs: the request is read and
+interpreted on the loop, its write joins the loop's next group commit (``LoopCommitter``), and
+the answer goes out once that commit is durable. Blocking work that only some channels need
+(forwarding upstream, pruning) runs on a small thread pool so the loop never waits on it.
+
+ASGI hands headers over as the client sent them: in order, repeated headers as separate
+entries, names lower-cased (shown here in Header-Case).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sandbox.capture import InboundRequest
+from sandbox.channels import Answer
+from sandbox.clock import iso_utc
+from sandbox.store.loop_commit import LoopCommitter
+from sandbox.web.capture_rules import (
+    REFUSED_PREFIX_BYTES,
+    CaptureDesk,
+    body_refusal,
+    channel_of,
+    error_answer,
+    head_refusal,
+    not_stored,
+    text_of,
+)
+
+log = logging.getLogger("sandbox.capture")
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+SIDE_THREADS = 16
+
+
+@functools.lru_cache(maxsize=1024)
+def header_name(raw: bytes) -> str:
+    return "-".join(part.capitalize() for part in raw.decode("latin-1").split("-"))
+
+
+def scope_headers(scope: Scope) -> list[tuple[str, str]]:
+    return [(header_name(name), text_of(value)) for name, value in scope["headers"]]
+
+
+def declared_length(headers: list[tuple[str, str]]) -> tuple[int | None, bool]:
+    """(Content-Length if given and valid, whether a body may follow at all)."""
+    length, chunked = None, False
+    for name, value in headers:
+        if name == "Content-Length":
+            length = int(value) if value.strip().isdigit() else None
+        elif name == "Transfer-Encoding":
+            chunked = True
+    return length, chunked or length is not None
+
+
+async def read_body(receive: Receive, declared: int | None, limit: int) -> tuple[bytes, int, bool]:
+    """(body, full size, too large). A body over the limit keeps only its first bytes."""
+    if declared is not None and declared > limit:
+        return await _prefix(receive), declared, True
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # the client went away: keep what arrived
+        chunk = message.get("body", b"")
+        total += len(chunk)
+        if total > limit:
+            return b"".join(chunks + [chunk])[:REFUSED_PREFIX_BYTES], total, True
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks), total, False
+
+
+async def _prefix(receive: Receive) -> bytes:
+    kept = b""
+    while len(kept) < REFUSED_PREFIX_BYTES:
+        message = await receive()
+        kept += message.get("body", b"")
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            break
+    return kept[:REFUSED_PREFIX_BYTES]
+
+
+class AsyncReceiver:
+    def __init__(self, desk: CaptureDesk) -> None:
+        self.desk = desk
+        self.limits = desk.limits
+        self.commits = LoopCommitter(desk.store.writer)
+        self.side_work = ThreadPoolExecutor(SIDE_THREADS, thread_name_prefix="sandbox-side")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            method, answer, text = await self._capture(scope, receive)
+        except Exception:  # a traceback is never an answer
+            log.exception("capture failed")
+            method, answer = scope.get("method", "GET"), error_answer(
+                500, "internal_error", "the sandbox failed to handle this request")
+            text = answer.body or ""
+        await respond(send, method, answer, text)
+
+    async def _capture(self, scope: Scope, receive: Receive) -> tuple[str, Answer, str]:
+        path = text_of(scope.get("raw_path") or scope["path"].encode("utf-8"))
+        channel, channel_problem = channel_of(path)
+        query_string = text_of(scope["query_string"])
+        headers = scope_headers(scope)
+        declared, has_body = declared_length(headers)
+        refused = head_refusal(path, query_string, headers, self.limits)
+        body, size = b"", declared or 0
+        if refused is None:
+            if has_body:
+                body, size, too_large = await read_body(receive, declared, self.limits.max_body)
+            else:
+                too_large = False
+            refused = body_refusal(self.limits, too_large=too_large, size=size,
+                                   channel_problem=channel_problem)
+        client = scope.get("client")
+        request = InboundRequest(
+            method=scope["method"].upper(), path=path, query_string=query_string,
+            headers=headers, body=body, remote_addr=client[0] if client else None,
+            received_at=iso_utc(self.desk.clock.now()), body_size=size, channel=channel,
+        )
+        taken = self.desk.take(request, refused)
+        try:
+            capture_id, answer = await self.commits.run(taken.write)
+        except sqlite3.Error as exc:
+            answer = not_stored(exc)
+            return request.method, answer, answer.body or ""
+        text = self.desk.stored(taken, capture_id, answer)
+        loop = asyncio.get_running_loop()
+        if self.desk.retention.policy.enabled:
+            loop.run_in_executor(self.side_work, self.desk.prune)
+        if taken.forward_to is not None:
+            await loop.run_in_executor(self.side_work, self.desk.forward, taken, capture_id)
+        if answer.delay_ms:
+            await self.desk.clock.pause(answer.delay_ms / 1000)
+        return request.method, answer, text
+
+    def close(self) -> None:
+        self.commits.close()
+        self.side_work.shutdown(wait=False, cancel_futures=True)
+
+
+JSON_TYPE = (b"content-type", b"application/json")
+
+
+async def respond(send: Send, method: str, answer: Answer, text: str) -> None:
+    payload = text.encode("utf-8")
+    length = (b"content-length", str(len(payload)).encode("ascii"))
+    if answer.headers:
+        named = {"content-type": "application/json"}
+        named.update((name.lower(), value) for name, value in answer.headers.items())
+        named.pop("content-length", None)
+        headers = [(name.encode("latin-1"), value.encode("utf-8"))
+                   for name, value in named.items()]
+        headers.append(length)
+    else:
+        headers = [JSON_TYPE, length]
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if method == "HEAD" else payload})

@@ -1,0 +1,242 @@
+"""What happens to a request that is captured, whichever server face took it in.
+
+The WSGI face (``receiver.py``, used in process and by tests) and the ASGI face
+(``capture_asgi.py``, the served path) both hand over an ``InboundRequest``; ``CaptureDesk``
+decides the rest: the record, the channel's settings and verification, the write that counts
+and stores it, and what follows the commit (log line, pruning, forwarding, the answer's body).
+Only how a request is read and how its write is committed differ between the faces.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sqlite3
+from dataclasses import dataclass
+
+from sandbox.capture import (
+    CHANNEL_PATTERN,
+    DEFAULT_CHANNEL,
+    CaptureRecord,
+    InboundRequest,
+    build_record,
+)
+from sandbox.channels import Answer, decide, default_body
+from sandbox.clock import Clock
+from sandbox.errors import SandboxError
+from sandbox.live.forward import ForwardSettings, forward, is_forwarded, loop_guarded
+from sandbox.settings import Settings
+from sandbox.signing import Profile, SkanProfile, Verdict
+from sandbox.skan.keyring import SandboxKeyring
+from sandbox.store import Store
+from sandbox.store.captures import CaptureWrite, write_capture, write_numbered
+from sandbox.store.retention import Retention, RetentionPolicy
+from sandbox.trust import ChannelSettings, judge, parse_channel, stored_replay_key
+
+log = logging.getLogger("sandbox.capture")
+REFUSED_PREFIX_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class ReceiverLimits:
+    max_body: int = 1024 * 1024
+    max_decoded: int = 16 * 1024 * 1024
+    max_headers: int = 100
+    max_header_bytes: int = 32 * 1024
+    max_url: int = 8 * 1024
+    max_json_depth: int = 64
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReceiverLimits:
+        return cls(
+            max_body=settings.max_body, max_decoded=settings.max_decoded_body,
+            max_headers=settings.max_headers, max_header_bytes=settings.max_header_bytes,
+            max_url=settings.max_url, max_json_depth=settings.max_json_depth,
+        )
+
+
+def channel_of(path: str) -> tuple[str, str | None]:
+    """(channel, problem) for a request path; ``/pb/<channel>/...`` names one, else default."""
+    if path == "/pb" or path.startswith("/pb/"):
+        name = path[4:].split("/", 1)[0]
+        if not CHANNEL_PATTERN.fullmatch(name):
+            return DEFAULT_CHANNEL, (
+                f"channel name {name!r} is not valid: expected 1-64 of A-Z a-z 0-9 . _ -"
+            )
+        return name, None
+    return DEFAULT_CHANNEL, None
+
+
+def text_of(raw: bytes) -> str:
+    """Header values and query strings arrive as bytes; most senders meant UTF-8."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: str  # stored with the capture: "code: message"
+    answer: Answer
+
+
+def error_answer(status: int, code: str, message: str) -> Answer:
+    body = SandboxError(message, code=code, status=status).to_dict()
+    return Answer(status, {"Content-Type": "application/json"}, json.dumps(body), 0)
+
+
+def refusal(status: int, code: str, message: str) -> Refusal:
+    return Refusal(f"{code}: {message}", error_answer(status, code, message))
+
+
+def not_stored(exc: sqlite3.Error) -> Answer:
+    log.error("capture not stored: %s", exc)
+    return error_answer(503, "not_stored", f"the capture was not stored: {exc}")
+
+
+def head_refusal(
+    path: str, query_string: str, headers: list[tuple[str, str]], limits: ReceiverLimits
+) -> Refusal | None:
+    """414 for a URL over the limit, 431 for too many or too large headers (body unread)."""
+    url = len(path) + len(query_string)
+    if url > limits.max_url:
+        return refusal(414, "uri_too_long",
+                       f"URL of {url} characters exceeds the limit of {limits.max_url}")
+    if len(headers) > limits.max_headers:
+        return refusal(431, "too_many_headers",
+                       f"{len(headers)} headers exceed the limit of {limits.max_headers}")
+    size = sum(len(name) + len(value) for name, value in headers)
+    if size > limits.max_header_bytes:
+        return refusal(431, "headers_too_large",
+                       f"headers of {size} bytes exceed the limit of {limits.max_header_bytes}")
+    return None
+
+
+def body_refusal(limits: ReceiverLimits, *, too_large: bool, size: int,
+                 channel_problem: str | None) -> Refusal | None:
+    if too_large:
+        return refusal(
+            413, "body_too_large",
+            f"body of {size} bytes exceeds the limit of {limits.max_body} bytes; "
+            "recorded with its first bytes",
+        )
+    if channel_problem:
+        return refusal(400, "bad_channel", channel_problem)
+    return None
+
+
+def verification_refusal(result: Verdict, status: int) -> Refusal:
+    """The enforce answer: the one error shape; the code names the verdict, the message says
+    what was wrong without revealing the expected token or signature."""
+    code = f"verification_{result.verdict}"
+    message = f"{result.kind} verification: {result.summary}"
+    answer = error_answer(status, code, message)
+    answer.headers["X-Sandbox-Verdict"] = result.verdict
+    return Refusal(f"{code}: {result.summary}", answer)
+
+
+NO_SETTINGS = ChannelSettings()
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_settings(texts: tuple[str, str | None, str | None]) -> ChannelSettings:
+    return parse_channel(*texts)
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A request taken in: the write that stores it, and where to forward it afterwards."""
+
+    request: InboundRequest
+    write: CaptureWrite
+    forward_to: ForwardSettings | None
+
+
+class CaptureDesk:
+    def __init__(
+        self, store: Store, clock: Clock, limits: ReceiverLimits,
+        retention: RetentionPolicy | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.limits = limits
+        self.retention = Retention(store, retention or RetentionPolicy(), clock)
+        self.keyring = SandboxKeyring(store)  # read only for channels with a skan profile
+
+    def take(self, request: InboundRequest, refused: Refusal | None) -> Taken:
+        """Interpret the request and decide how it is written (the answer may depend on the
+        channel's request count, which only the write transaction knows)."""
+        record = build_record(
+            request, decoded_limit=self.limits.max_decoded,
+            refused=refused.reason if refused else None,
+            max_json_depth=self.limits.max_json_depth,
+        )
+        settings = NO_SETTINGS
+        if refused is None:
+            settings, refused = self._channel_settings(record.channel)
+        if refused is None and settings.profile is not None:
+            refused = self._verify(settings.profile, request, record)
+        if refused is not None:
+            record.refused = refused.reason
+            return Taken(request, write_capture(record, refused.answer), None)
+        answer_settings = settings.answer
+        if answer_settings.counts_requests:
+            write = write_numbered(record, lambda n: decide(answer_settings, n))
+        else:
+            write = write_capture(record, decide(answer_settings, 0))
+        return Taken(request, write, settings.forward)
+
+    def stored(self, taken: Taken, capture_id: int, answer: Answer) -> str:
+        """After the commit: the log line; the answer's body text."""
+        request = taken.request
+        log.info("capture %d %s %s %s -> %d", capture_id, request.channel, request.method,
+                 request.path, answer.status)
+        return default_body(capture_id) if answer.body is None else answer.body
+
+    def prune(self) -> None:
+        try:
+            self.retention.note_capture()
+        except sqlite3.Error as exc:  # retention must never cost a capture its answer
+            log.warning("pruning failed: %s", exc)
+
+    def forward(self, taken: Taken, capture_id: int) -> None:
+        """Tee mode, after the commit, bounded by the forward timeout; only forwarding
+        channels pay for it (blocking: the ASGI face runs it on a thread)."""
+        request, settings = taken.request, taken.forward_to
+        if settings is None:
+            return
+        upstream = loop_guarded(request) if is_forwarded(request) else forward(
+            settings, request, self.clock)
+        try:
+            self.store.forwards.record_upstream(capture_id, upstream)
+        except sqlite3.Error as exc:
+            log.warning("upstream answer of capture %d not stored: %s", capture_id, exc)
+
+    def _channel_settings(self, channel: str) -> tuple[ChannelSettings, Refusal | None]:
+        """The channel's settings, read once per request (answer and verification together)."""
+        texts = self.store.channels.settings_texts(channel)
+        if texts is None:
+            return NO_SETTINGS, None
+        try:
+            return _parse_settings(texts), None
+        except SandboxError as exc:  # e.g. an env secret missing in this process
+            return NO_SETTINGS, refusal(500, "bad_channel_config",
+                                        f"channel {channel!r} settings: {exc.message}")
+
+    def _verify(
+        self, profile: Profile, request: InboundRequest, record: CaptureRecord
+    ) -> Refusal | None:
+        """Record the verdict on the capture; answer the refusal when ``enforce`` refuses."""
+        channel = record.channel
+        result = judge(
+            profile, request, now=self.clock.now(),
+            seen_before=lambda key: self.store.captures.accepted_before(channel, key),
+            sandbox_keys=self.keyring.trusted() if isinstance(profile, SkanProfile) else (),
+        )
+        record.verdict = result.verdict
+        record.verdict_detail = result.to_dict()
+        record.replay_key = stored_replay_key(result)
+        status = result.refusal_status(profile.mode)
+        return None if status is None else verification_refusal(result, status)
