@@ -132,7 +132,9 @@ def _parse_json(text: str, max_depth: int) -> tuple[Any, str | None, str | None]
         return None, None, f"invalid JSON: {exc}"
     except RecursionError:
         return None, None, f"invalid JSON: nested deeper than {max_depth} levels"
-    if _depth(value, max_depth) > max_depth:
+    # Nesting needs an opening bracket per level: most bodies cannot be too deep at all.
+    could_be_deep = text.count("{") + text.count("[") + 1 > max_depth
+    if could_be_deep and _depth(value, max_depth) > max_depth:
         return None, None, f"JSON nested deeper than {max_depth} levels; kept raw only"
     return value, json.dumps(value, ensure_ascii=False, separators=(",", ":")), None
 

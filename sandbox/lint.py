@@ -122,10 +122,10 @@ def _json(value: Any) -> Iterator[LintWarning]:
         parent, key, name, item = stack.pop()
         if isinstance(item, dict):
             where = _path(parent, key) if parent else "json"
-            stack.extend((where, k, str(k), v) for k, v in reversed(item.items()))
+            stack.extend([(where, k, str(k), v) for k, v in reversed(item.items())])
         elif isinstance(item, list):
             where = _path(parent, key) if parent else "json"
-            stack.extend((where, i, name, v) for i, v in reversed(list(enumerate(item))))
+            stack.extend([(where, i, name, v) for i, v in reversed(list(enumerate(item)))])
         else:
             seen += 1
             if seen > MAX_JSON_STRINGS:
