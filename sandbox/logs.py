@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 
 FLUSH_SECONDS = 0.5
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -31,6 +32,10 @@ class BufferedHandler(logging.StreamHandler):
         if record.levelno >= logging.WARNING:
             self.flush_now()
 
+    def write_line(self, text: str) -> None:
+        with self.lock or threading.Lock():
+            self.stream.write(text + "\n")
+
     def flush_now(self) -> None:
         with self.lock or threading.Lock():
             self.stream.flush()
@@ -41,19 +46,43 @@ class BufferedHandler(logging.StreamHandler):
             self.flush_now()
 
 
+_last_second: tuple[int, str] = (-1, "")  # one tuple, so threads never see half an update
+
+
+def time_text(created: float) -> str:
+    """``logging.Formatter``'s default time text, made once per second instead of per line."""
+    global _last_second
+    second = int(created)
+    cached, text = _last_second
+    if second != cached:
+        text = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+        _last_second = (second, text)
+    return f"{text},{int((created - second) * 1000):03d}"
+
+
 class SecondsFormatter(logging.Formatter):
-    """The standard format, with the time text made once per second instead of per line."""
-
-    def __init__(self, fmt: str) -> None:
-        super().__init__(fmt)
-        self._second = -1
-        self._text = ""
-
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        second = int(record.created)
-        if second != self._second:
-            self._second, self._text = second, super().formatTime(record, datefmt)[:-4]
-        return f"{self._text},{int(record.msecs):03d}"
+        return time_text(record.created)
+
+
+class HotLog:
+    """INFO lines on a hot path (one per capture): the text the logging module would write,
+    without building a LogRecord for each line, which costs more than the line itself."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._logger = logging.getLogger(name)
+
+    def info(self, message: str) -> None:
+        if not self._logger.isEnabledFor(logging.INFO):
+            return
+        if _handler is None:  # the server did not configure logging: the standard way
+            self._logger.info("%s", message)
+            return
+        _handler.write_line(f"{time_text(time.time())} INFO {self.name}: {message}")
+
+
+_handler: BufferedHandler | None = None
 
 
 def configure(level: str) -> None:
@@ -63,7 +92,8 @@ def configure(level: str) -> None:
     logging.logProcesses = False
     logging.logMultiprocessing = False
     logging._srcfile = None  # no caller frame look-up per record
-    handler = BufferedHandler()
+    global _handler
+    handler = _handler = BufferedHandler()
     handler.setFormatter(SecondsFormatter(FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -26,6 +26,7 @@ from sandbox.channels import Answer, decide, default_body
 from sandbox.clock import Clock
 from sandbox.errors import SandboxError
 from sandbox.live.forward import ForwardSettings, forward, is_forwarded, loop_guarded
+from sandbox.logs import HotLog
 from sandbox.settings import Settings
 from sandbox.signing import Profile, SkanProfile, Verdict
 from sandbox.skan.keyring import SandboxKeyring
@@ -35,6 +36,7 @@ from sandbox.store.retention import Retention, RetentionPolicy
 from sandbox.trust import ChannelSettings, judge, parse_channel, stored_replay_key
 
 log = logging.getLogger("sandbox.capture")
+capture_log = HotLog("sandbox.capture")
 REFUSED_PREFIX_BYTES = 4096
 
 
@@ -191,8 +193,8 @@ class CaptureDesk:
     def stored(self, taken: Taken, capture_id: int, answer: Answer) -> str:
         """After the commit: the log line; the answer's body text."""
         request = taken.request
-        log.info("capture %d %s %s %s -> %d", capture_id, request.channel, request.method,
-                 request.path, answer.status)
+        capture_log.info(f"capture {capture_id} {request.channel} {request.method} "
+                         f"{request.path} -> {answer.status}")
         return default_body(capture_id) if answer.body is None else answer.body
 
     def prune(self) -> None:
