@@ -70,7 +70,7 @@ class ActivityModel:
         extra = self.users.retention.extra_sessions
         rand = rng.random
         sessions = [install_time]
-        sessions.extend(install_time + rand() * DAY for _ in range(poisson(rng, extra)))
+        sessions += [install_time + rand() * DAY for _ in range(poisson(rng, extra))]
         active = [0]
         for day, share in self.later_days:
             if rand() < share:
@@ -160,8 +160,8 @@ class _UserEvents:
             return None
         occurrence = self.counts.get(name, 0) + 1
         self.counts[name] = occurrence
-        event = AppEvent(f"{rng.getrandbits(80):020x}", name, moment, dict(params),
-                         occurrence=occurrence)
+        event = AppEvent(f"{rng.getrandbits(80):020x}", name, moment,
+                         dict(params) if params else {}, None, None, None, occurrence)
         if "search" in name:
             phrases = self.phrases
             event.search_query = phrases[int(rng.random() * len(phrases))]
@@ -175,10 +175,13 @@ class _UserEvents:
             for moment in sessions[1:]:
                 self.add(name, moment, {})
             return
-        bits, end = self.rng.getrandbits, self.end
-        for moment in sessions[1:]:
-            bits(80)
-            self.skipped += moment < end
+        # each skipped event draws an 80-bit id: three 32-bit words, as many as 96 bits take,
+        # so one draw of 96 bits per session moves the stream exactly as far
+        later = len(sessions) - 1
+        if later > 0:
+            self.rng.getrandbits(96 * later)
+            end = self.end
+            self.skipped += len([moment for moment in sessions[1:] if moment < end])
 
 
 def _amount_text(amount: float) -> str:

@@ -44,7 +44,8 @@ class Weighted(Generic[T]):
 
     def pick(self, rng: random.Random) -> T:
         index = bisect_right(self.cumulative, rng.random())
-        return self.items[min(index, len(self.items) - 1)]
+        items = self.items
+        return items[index] if index < len(items) else items[-1]
 
     def share(self, item: T) -> float:
         if item not in self.items:

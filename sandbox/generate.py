@@ -9,13 +9,15 @@ campaign leaves the others' traffic unchanged.
 from __future__ import annotations
 
 import heapq
+import math
 import random
 from collections.abc import Container, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 
 from sandbox.activity import ActivityModel
 from sandbox.devices import DeviceKind, device_kinds
-from sandbox.distributions import Weighted, ctit_seconds, geometric_gap
+from sandbox.distributions import Weighted, ctit_seconds
 from sandbox.identities import Pools, hex_id, make_device
 from sandbox.journey import Install, Journey, Touch
 from sandbox.mmp import attribute
@@ -43,10 +45,14 @@ def binomial(rng: random.Random, trials: int, rate: float) -> int:
     """Successes in ``trials`` Bernoulli(rate) draws, by skipping geometric gaps."""
     if trials <= 0 or rate <= 0:
         return 0
-    count, position = 0, geometric_gap(rng, rate)
+    if rate >= 1.0:
+        return trials
+    # geometric_gap inlined, its divisor computed once: one loop turn per success
+    log, random_, divisor = math.log, rng.random, math.log(1.0 - rate)
+    count, position = 0, int(log(1.0 - random_()) / divisor)
     while position < trials:
         count += 1
-        position += 1 + geometric_gap(rng, rate)
+        position += 1 + int(log(1.0 - random_()) / divisor)
     return count
 
 
@@ -94,7 +100,7 @@ class TrafficGenerator:
         With ``sent_only`` a journey holds only the events its network postbacks (none for
         organic users) and ``Journey.fired`` counts them all: the same traffic, built lazily.
         """
-        for _, journey in heapq.merge(*self.streams(sent_only=sent_only), key=_moment):
+        for _, journey in heapq.merge(*self.streams(sent_only=sent_only), key=_MOMENT):
             yield journey
 
     def streams(self, *, sent_only: bool = False) -> list[Iterator[tuple[float, Journey]]]:
@@ -121,14 +127,16 @@ class TrafficGenerator:
             count = binomial(rng, spec.impressions, spec.view_install_rate)
             lookback, profile = spec.view_lookback, "normal"
         publishers = spec.publishers or self.pools.publishers
+        competing_share = self.scenario.attribution.competing_touch_share
+        journey = self._journey
         for moment in sorted_uniform(rng, count, self.scenario.start, self.scenario.days * 86400):
             touch = Touch(kind, hex_id(rng, 24), ref.network, ref.campaign, moment, lookback,
                           publishers[int(rng.random() * len(publishers))])
             install_time = moment + ctit_seconds(rng, profile)
             touches = [touch]
-            if rng.random() < self.scenario.attribution.competing_touch_share:
+            if rng.random() < competing_share:
                 touches.append(self._competing_touch(rng, install_time))
-            yield moment, self._journey(rng, install_time, touches, spec, sent_only)
+            yield moment, journey(rng, install_time, touches, spec, sent_only)
 
     def _competing_touch(self, rng: random.Random, install_time: float) -> Touch:
         other = self.campaigns[int(rng.random() * len(self.campaigns))]
@@ -151,7 +159,8 @@ class TrafficGenerator:
         result = attribute(install_time, touches,
                            view_through=self.scenario.attribution.view_through)
         winner = result.touch
-        spec = self.campaigns_by_touch(winner) if winner is not None else origin
+        campaign = self.campaigns_by_touch(winner) if winner is not None else None
+        spec = campaign or origin
         countries = (spec.countries if spec and spec.countries else None) or users.countries
         platforms = (spec.platforms if spec and spec.platforms else None) or users.platforms
         platform = platforms.pick(rng)
@@ -161,8 +170,7 @@ class TrafficGenerator:
             install_time=install_time,
         )
         install = Install(f"in_{hex_id(rng, 20)}", install_time, device, winner, len(touches))
-        if winner is not None:
-            campaign = self.campaigns_by_touch(winner)
+        if winner is not None and campaign is not None:
             install.cost = round(rng.uniform(campaign.cpi_min, campaign.cpi_max), 2)
             install.cost_currency = campaign.cost_currency
             install.match_type = _match_type(rng, device.platform, device.idfa, device.gaid)
@@ -177,8 +185,7 @@ class TrafficGenerator:
         return self.scenario.networks[touch.network].campaigns[touch.campaign]
 
 
-def _moment(item: tuple[float, Journey]) -> float:
-    return item[0]
+_MOMENT = itemgetter(0)  # of a (moment, journey) stream item
 
 
 def _sent_events(network: Network) -> frozenset[str] | None:

@@ -35,7 +35,8 @@ def uuid4_text(rng: random.Random, *, upper: bool) -> str:
 
 
 def hex_id(rng: random.Random, digits: int) -> str:
-    return f"{rng.getrandbits(digits * 4):0{digits}x}"
+    # f"{bits:0{digits}x}" builds its format spec on every call; this is a third faster
+    return "%0*x" % (digits, rng.getrandbits(digits * 4))  # noqa: UP031
 
 
 def _faker(locale: str, seed: int) -> Faker:
@@ -76,15 +77,14 @@ def make_device(
     """One device; ``att_status`` matters on iOS, ``gaid_zeroed`` on Android."""
     country = COUNTRIES[country_code]
     cities = pools.cities[country_code]
+    # positional (Device's field order), which is also the order of the draws
     device = Device(
-        platform=kind.platform, country=country_code,
-        city=cities[int(rng.random() * len(cities))], language=country.language,
-        ip=country.random_ip(rng), user_agent=kind.user_agent, brand=kind.brand,
-        model=kind.model, os_version=kind.os_version,
-        carrier=country.carriers[int(rng.random() * len(country.carriers))],
-        wifi=rng.random() < 0.6,
-        mmp_device_id=f"{int(install_time * 1000)}-{rng.randrange(1_000_000, 10_000_000)}",
-        adid=hex_id(rng, 32),
+        kind.platform, country_code, cities[int(rng.random() * len(cities))],
+        country.language, country.random_ip(rng), kind.user_agent, kind.brand, kind.model,
+        kind.os_version, country.carriers[int(rng.random() * len(country.carriers))],
+        rng.random() < 0.6, None, None, None, None, None,
+        f"{int(install_time * 1000)}-{rng.randrange(1_000_000, 10_000_000)}",
+        hex_id(rng, 32),
     )
     if kind.platform == "ios":
         device.att_status = att_status

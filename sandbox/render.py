@@ -7,21 +7,21 @@ users generate traffic but no postbacks.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring
 from typing import IO, Any
 
 from sandbox.generate import TrafficGenerator
-from sandbox.journey import Journey
+from sandbox.journey import AppEvent, Journey
 from sandbox.macro_catalogue import MacroContext, iso
 from sandbox.macros import PostbackTemplate
+from sandbox.render_plan import Plan, dumps, json_str
 from sandbox.scenario_model import Scenario
+from sandbox.url_template import UrlRenderer
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_str = encode_basestring  # what _dumps does with a str, without the Python-level wrapper
+_dumps = dumps
+_str = json_str
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +152,10 @@ class Renderer:
         self.summary = RunSummary()
         self._seq = 0
         # per network: event name -> the plan it is sent with (None: not sent)
-        self._plans: list[dict[str, _Plan | None]] = [{} for _ in scenario.networks]
+        self._plans: list[dict[str, Plan | None]] = [{} for _ in scenario.networks]
+        # one plan per (template, kind, network): events sharing a template share its plan,
+        # so an install's event URLs are bound once
+        self._compiled: dict[tuple[int, str, str], Plan] = {}
 
     def render(self, journeys: Iterable[Journey]) -> Iterator[RenderedPostback]:
         for journey in journeys:
@@ -175,31 +178,61 @@ class Renderer:
 
     def journey_lines(self, journey: Journey, *, numbered: bool = True) -> list[str]:
         """``[p.to_json() for p in render_journey(journey)]``, built without the objects;
-        without ``numbered``, each line lacks its leading ``{"seq":..,"id":..,``."""
+        without ``numbered``, each line lacks its leading ``{"seq":..,"id":..,`` (and no id
+        is drawn: the process that numbers the lines draws them)."""
+        ctx, sent = self._sent(journey)
+        count = len(sent)
+        if not count:
+            return []
+        assert ctx is not None
+        install = ctx.install
+        assert install.touch is not None
+        self._count(ctx.network.name, count)
+        ids_json = (f'","install_id":{_str(install.install_id)},'
+                    f'"click_id":{_str(install.touch.touch_id)},')
+        if numbered:
+            seq = self._seq
+            self._seq = seq + count
+            # one draw of 96 * count bits is the same stream as count draws of 96 bits: the
+            # first id is the lowest 96 bits, so the ids are read from the end of the hex
+            hexed = "%0*x" % (24 * count, self.ids.getrandbits(96 * count))  # noqa: UP031
+            end = 24 * count
         lines = []
-        ids_json = ""
-        for plan, ctx, url, headers, body, moment in self._walk(journey):
-            if not ids_json:
-                install = ctx.install
-                assert install.touch is not None
-                ids_json = (f'","install_id":{_str(install.install_id)},'
-                            f'"click_id":{_str(install.touch.touch_id)},')
-            event = ctx.event
-            line = (
-                f"{plan.head(ctx)}{_str(url)}"
-                f"{plan.static_json if headers is None else _headers_body(headers, body)}"
-                f"{iso(moment)}{ids_json}"
-                f"{_NO_EVENT if event is None else _event_json(event.event_id, event.name)}"
-            )
-            lines.append(f'{{"seq":{self._seq},"id":"{ctx.postback_id}",{line}'
-                         if numbered else line)
+        bound: dict[int, tuple[UrlRenderer, str]] = {}
+        start = ""  # '{"seq":..,"id":"..",' when numbered; a render job's lines go without
+        for plan, event in sent:
+            if numbered:
+                ctx.postback_id = postback_id = f"pb_{hexed[end - 24:end]}"
+                end -= 24
+                seq += 1
+                start = f'{{"seq":{seq},"id":"{postback_id}",'
+            if event is None:
+                url = plan.url(ctx)
+                static = plan.static_json
+                if static is None:
+                    static = plan.dynamic_json(ctx)
+                line = (f"{start}{plan.head(ctx)}{_str(url)}{static}{iso(install.time)}"
+                        f"{ids_json}{_NO_EVENT}")
+            else:
+                ctx.kind = "event"
+                ctx.event = event
+                finish_head = bound.get(id(plan))
+                if finish_head is None:
+                    finish_head = bound[id(plan)] = (plan.bind(ctx), plan.head(ctx))
+                url = finish_head[0](ctx)
+                static = plan.static_json
+                if static is None:
+                    static = plan.dynamic_json(ctx)
+                line = (f"{start}{finish_head[1]}{_str(url)}{static}{iso(event.time)}"
+                        f'{ids_json}"event_id":{_str(event.event_id)},'
+                        f'"event_name":{_str(event.name)}}}')
+            lines.append(line)
         return lines
 
-    def _walk(self, journey: Journey) -> Iterator[
-            tuple[_Plan, MacroContext, str, tuple[tuple[str, str], ...] | None, str | None,
-                  float]]:
-        """Each postback of ``journey``: plan, context, URL, headers (None when the plan's
-        are static: ``plan.static_json`` has them), body text and moment; counts them."""
+    def _sent(self, journey: Journey
+              ) -> tuple[MacroContext | None, list[tuple[Plan, AppEvent | None]]]:
+        """The context for ``journey``'s postbacks and what is sent, in order: the install
+        plan (event None), then each event a plan sends; counts the install and its events."""
         install = journey.install
         summary = self.summary
         summary.installs += 1
@@ -207,30 +240,53 @@ class Renderer:
         touch = install.touch
         if touch is None:
             summary.organic += 1
-            return
+            return None, []
         network = self.scenario.networks[touch.network]
-        ctx = MacroContext("install", install, None, self.scenario.app, network,
-                           network.campaigns[touch.campaign], "")
         plans = self._plans[touch.network]
+        sent: list[tuple[Plan, AppEvent | None]] = []
         plan = plans.get(_INSTALL, _UNKNOWN)
         if plan is _UNKNOWN:
-            plan = plans[_INSTALL] = _plan(network.install, "install", network.name)
+            plan = plans[_INSTALL] = self._plan(network.install, "install", network.name)
         if plan is not None:
-            self._next_id(ctx)
-            yield plan, ctx, plan.url(ctx), *plan.extras(ctx), install.time
-        if not journey.events:
-            return
-        ctx.kind = "event"
-        bound: dict[int, Any] = {}  # this install's URL functions, install values filled
+            sent.append((plan, None))
         for event in journey.events:
             plan = plans.get(event.name, _UNKNOWN)
             if plan is _UNKNOWN:
-                plan = plans[event.name] = _plan(network.template_for(event.name), "event",
-                                                 network.name)
-            if plan is None:
-                continue
-            ctx.event = event
+                plan = plans[event.name] = self._plan(network.template_for(event.name),
+                                                      "event", network.name)
+            if plan is not None:
+                sent.append((plan, event))
+        ctx = MacroContext("install", install, None, self.scenario.app, network,
+                           network.campaigns[touch.campaign], "")
+        return ctx, sent
+
+    def _plan(self, template: PostbackTemplate | None, kind: str, network: str
+              ) -> Plan | None:
+        if template is None:
+            return None
+        key = (id(template), kind, network)
+        plan = self._compiled.get(key)
+        if plan is None:
+            plan = self._compiled[key] = Plan(template, kind, network)
+        return plan
+
+    def _walk(self, journey: Journey) -> Iterator[
+            tuple[Plan, MacroContext, str, tuple[tuple[str, str], ...] | None, str | None,
+                  float]]:
+        """Each postback of ``journey``: plan, context, URL, headers (None when the plan's
+        are static: ``plan.static_json`` has them), body text and moment; counts them as
+        they go (a caller may stop early)."""
+        ctx, sent = self._sent(journey)
+        if ctx is None:
+            return
+        bound: dict[int, UrlRenderer] = {}  # this install's URL functions, install values filled
+        for plan, event in sent:
             self._next_id(ctx)
+            if event is None:
+                yield plan, ctx, plan.url(ctx), *plan.extras(ctx), ctx.install.time
+                continue
+            ctx.kind = "event"
+            ctx.event = event
             finish = bound.get(id(plan))
             if finish is None:
                 finish = bound[id(plan)] = plan.bind(ctx)
@@ -240,70 +296,17 @@ class Renderer:
         """Number the next postback, draw its id and count it."""
         self._seq += 1
         ctx.postback_id = f"pb_{self.ids.getrandbits(96):024x}"
+        self._count(ctx.network.name, 1)
+
+    def _count(self, network: str, postbacks: int) -> None:
         summary = self.summary
-        summary.postbacks += 1
+        summary.postbacks += postbacks
         by_network = summary.by_network
-        name = ctx.network.name
-        by_network[name] = by_network.get(name, 0) + 1
+        by_network[network] = by_network.get(network, 0) + postbacks
 
 
 _INSTALL = "\0install"  # the install plan's key among event names (no event is called that)
 _NO_EVENT = '"event_id":null,"event_name":null}'
-
-
-def _event_json(event_id: str, name: str) -> str:
-    return f'"event_id":{_str(event_id)},"event_name":{_str(name)}}}'
-
-
-def _headers_body(headers: tuple[tuple[str, str], ...], body: str | None) -> str:
-    return (f',"headers":{_dumps(dict(headers)) if headers else "{}"},'
-            f'"body":{"null" if body is None else _str(body)},"scheduled_at":"')
-
-
-class _Plan:
-    """One network's template for one kind, compiled: the URL functions, and the parts of
-    the NDJSON line that are the same for every postback it renders."""
-
-    __slots__ = ("template", "method", "url", "bind", "headers", "static_json", "heads", "kind",
-                 "network_json")
-
-    def __init__(self, template: PostbackTemplate, kind: str, network: str) -> None:
-        self.template = template
-        self.method = template.method
-        drop = template.drop_empty
-        self.url = template.url.renderer(drop_empty=drop)
-        self.bind = template.url.binder(drop_empty=drop)
-        self.kind = kind
-        self.network_json = _str(network)
-        static = [(name, value.fixed_text()) for name, value in template.headers]
-        self.headers = tuple((n, v) for n, v in static if v is not None)
-        dynamic = template.body is not None or len(self.headers) < len(static)
-        self.static_json = None if dynamic else _headers_body(self.headers, None)
-        self.heads: dict[str, str] = {}
-
-    def extras(self, ctx: MacroContext) -> tuple[tuple[tuple[str, str], ...] | None, str | None]:
-        """Headers (None when static) and body text for ``ctx``."""
-        if self.static_json is not None:
-            return None, None
-        template = self.template
-        body = template.body
-        text = None if body is None else body.render_text(ctx, drop_empty=template.drop_empty)
-        return template.render_headers(ctx), text
-
-    def head(self, ctx: MacroContext) -> str:
-        """The line from ``"kind"`` to ``"url":`` for ``ctx``'s campaign."""
-        assert ctx.campaign is not None
-        campaign = ctx.campaign.name
-        head = self.heads.get(campaign)
-        if head is None:
-            head = self.heads[campaign] = (
-                f'"kind":"{self.kind}","network":{self.network_json},'
-                f'"campaign":{_str(campaign)},"method":{_str(self.method)},"url":')
-        return head
-
-
-def _plan(template: PostbackTemplate | None, kind: str, network: str) -> _Plan | None:
-    return None if template is None else _Plan(template, kind, network)
 
 
 _UNKNOWN: Any = object()
