@@ -106,6 +106,46 @@ def mmp_datetime(moment: float) -> str:
     return f"{date} {clock}{_MILLIS[millis % 1000]}"
 
 
+_URL_CLOCKS: dict[int, str] = {}  # second of the day -> "14%3A03%3A07" (URL-encoded)
+
+
+def _url_clock(second: int) -> str:
+    try:
+        clock = _CLOCKS[second]
+    except KeyError:
+        clock = _clock(second)
+    encoded = _URL_CLOCKS[second] = clock.replace(":", "%3A")
+    return encoded
+
+
+def iso_url(moment: float) -> str:
+    """``iso(moment)`` percent-encoded for a URL (its colons), without encoding it."""
+    day, millis = divmod(int(moment * 1000 + 0.5), 86_400_000)
+    try:
+        date = _DAYS[day]
+    except KeyError:
+        date = _date(day)
+    try:
+        clock = _URL_CLOCKS[millis // 1000]
+    except KeyError:
+        clock = _url_clock(millis // 1000)
+    return f"{date}T{clock}{_MILLIS[millis % 1000]}Z"
+
+
+def mmp_datetime_url(moment: float) -> str:
+    """``mmp_datetime(moment)`` percent-encoded for a URL (its space and colons)."""
+    day, millis = divmod(int(moment * 1000 + 0.5), 86_400_000)
+    try:
+        date = _DAYS[day]
+    except KeyError:
+        date = _date(day)
+    try:
+        clock = _URL_CLOCKS[millis // 1000]
+    except KeyError:
+        clock = _url_clock(millis // 1000)
+    return f"{date}%20{clock}{_MILLIS[millis % 1000]}"
+
+
 @lru_cache(maxsize=4096)
 def stable_token(text: str, length: int = 6) -> str:
     """A short lower-case alphanumeric token derived from ``text`` (Adjust-style tokens)."""

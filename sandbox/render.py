@@ -208,10 +208,13 @@ class Renderer:
                 start = f'{{"seq":{seq},"id":"{postback_id}",'
             if event is None:
                 url = plan.url(ctx)
+                if not plan.url_plain:
+                    url = plan.url_text(url)
                 static = plan.static_json
                 if static is None:
                     static = plan.dynamic_json(ctx)
-                line = (f"{start}{plan.head(ctx)}{_str(url)}{static}{iso(install.time)}"
+                line = (f'{start}{plan.head(ctx)}"{url}"{static}'
+                        f"{iso(install.time)}"
                         f"{ids_json}{_NO_EVENT}")
             else:
                 ctx.kind = "event"
@@ -220,10 +223,13 @@ class Renderer:
                 if finish_head is None:
                     finish_head = bound[id(plan)] = (plan.bind(ctx), plan.head(ctx))
                 url = finish_head[0](ctx)
+                if not plan.url_plain:
+                    url = plan.url_text(url)
                 static = plan.static_json
                 if static is None:
                     static = plan.dynamic_json(ctx)
-                line = (f"{start}{finish_head[1]}{_str(url)}{static}{iso(event.time)}"
+                line = (f'{start}{finish_head[1]}"{url}"{static}'
+                        f"{iso(event.time)}"
                         f'{ids_json}"event_id":{_str(event.event_id)},'
                         f'"event_name":{_str(event.name)}}}')
             lines.append(line)

@@ -8,7 +8,7 @@ import json
 from json.encoder import encode_basestring
 
 from sandbox.macro_catalogue import MacroContext
-from sandbox.macros import PostbackTemplate
+from sandbox.macros import Compiled, PostbackTemplate
 
 dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 json_str = encode_basestring  # what dumps does with a str, without the Python-level wrapper
@@ -21,12 +21,20 @@ def headers_body(headers: tuple[tuple[str, str], ...], body: str | None) -> str:
             f'"body":{"null" if body is None else _str(body)},"scheduled_at":"')
 
 
+def _json_plain(url: Compiled) -> bool:
+    """Whether every URL this template renders is its own JSON string body: a URL is its
+    literals plus ``url_value`` texts, which never hold a character JSON escapes (a quote,
+    backslash or control character), so only the literals need checking."""
+    literals = "".join(part for part in url.parts if isinstance(part, str))
+    return _str(literals) == f'"{literals}"'
+
+
 class Plan:
     """One network's template for one kind, compiled: the URL functions, and the parts of
     the NDJSON line that are the same for every postback it renders."""
 
     __slots__ = ("template", "method", "url", "bind", "headers", "static_json", "heads", "kind",
-                 "network_json")
+                 "network_json", "url_plain")
 
     def __init__(self, template: PostbackTemplate, kind: str, network: str) -> None:
         self.template = template
@@ -34,6 +42,7 @@ class Plan:
         drop = template.drop_empty
         self.url = template.url.renderer(drop_empty=drop)
         self.bind = template.url.binder(drop_empty=drop)
+        self.url_plain = _json_plain(template.url.whole)
         self.kind = kind
         self.network_json = _str(network)
         static = [(name, value.fixed_text()) for name, value in template.headers]
@@ -41,6 +50,11 @@ class Plan:
         dynamic = template.body is not None or len(self.headers) < len(static)
         self.static_json = None if dynamic else headers_body(self.headers, None)
         self.heads: dict[str, str] = {}
+
+    def url_text(self, url: str) -> str:
+        """What goes between the quotes of the line's ``"url"`` (callers skip the call when
+        ``url_plain``: JSON-encoding a long URL is a good share of a line's cost)."""
+        return url if self.url_plain else _str(url)[1:-1]
 
     def extras(self, ctx: MacroContext) -> tuple[tuple[tuple[str, str], ...] | None, str | None]:
         """Headers (None when static) and body text for ``ctx``."""

@@ -15,7 +15,13 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
-from sandbox.macro_catalogue import CATALOGUE, EVENT_SCOPED, INLINE, MacroContext
+from sandbox.macro_catalogue import (
+    EVENT_SCOPED,
+    INLINE,
+    MacroContext,
+    iso_url,
+    mmp_datetime_url,
+)
 from sandbox.macros import Compiled, MacroRef, Param, Part, compile_text, render_pair, to_text
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]*")
@@ -175,21 +181,24 @@ def _joined_literals(parts: tuple[Part, ...]) -> list[Part]:
     return joined
 
 
-def _colons_encoded(get: Callable[[MacroContext], str | None]) -> UrlRenderer:
-    """``url_value(get(ctx))`` for a time text made of digits, ``-``, ``.``, ``T``, ``Z``,
-    spaces and colons: two replacements instead of the general path."""
-    def encoded(ctx: MacroContext) -> str:
-        text = get(ctx)
-        return "" if text is None else text.replace(" ", "%20").replace(":", "%3A")
-    return encoded
-
-
-# Macros whose URL text has a cheaper exact recipe than ``url_value(value)`` (tests hold
-# the two equal).
+# Macros whose URL text has a cheaper exact recipe than ``url_value(value)``, as an
+# expression of ``ctx`` the compiler inlines (tests hold the two equal): time texts hold
+# only digits, "-", ".", "T", "Z", a space and colons, so they are built encoded.
+_READY_NAMES: dict[str, Any] = {"_iso": iso_url, "_mdt": mmp_datetime_url}
+_READY: dict[str, str] = {
+    "install_time": "_iso(ctx.install.time)",
+    "install_datetime": "_mdt(ctx.install.time)",
+    "click_time": "('' if ctx.install.touch is None else _iso(ctx.install.touch.time))",
+    "click_datetime": "('' if ctx.install.touch is None else _mdt(ctx.install.touch.time))",
+    "event_time": "('' if ctx.event is None else _iso(ctx.event.time))",
+    "event_datetime": "('' if ctx.event is None else _mdt(ctx.event.time))",
+}
+# Macros whose value is an int or None (their getter calls int()): an int's URL text is
+# its decimal text, which an f-string slot writes without calling url_value.
+INT_VALUED = frozenset({"install_unix", "click_unix", "ctit", "created_at"})
 URL_READY: dict[str, UrlRenderer] = {
-    name: _colons_encoded(CATALOGUE[name].get)
-    for name in ("install_time", "install_datetime", "click_time", "click_datetime",
-                 "event_time", "event_datetime")
+    name: eval(f"lambda ctx: {expression}", dict(_READY_NAMES))  # noqa: S307 - constants
+    for name, expression in _READY.items()
 }
 
 
@@ -202,7 +211,8 @@ class _Source:
     def __init__(self, template: UrlTemplate, drop_empty: bool) -> None:
         self.template = template
         self.drop_empty = drop_empty
-        self.namespace: dict[str, Any] = {"_uv": url_value, "__builtins__": {"int": int}}
+        self.namespace: dict[str, Any] = {"_uv": url_value, "__builtins__": {"int": int},
+                                          **_READY_NAMES}
         self.outer: list[str] = []  # install-level statements (bound) or all of them
         self.inner: list[str] = []  # per-event statements
         self.names = 0
@@ -229,9 +239,11 @@ class _Source:
 
     def _encoded(self, ref: MacroRef) -> str:
         """An f-string slot with ``url_value`` of the macro's value (no call for None)."""
-        ready = URL_READY.get(ref.name)
+        ready = _READY.get(ref.name)
         if ready is not None:
-            return f"{{{self._name('R', ready)}(ctx)}}"
+            return f"{{{ready}}}"
+        if ref.name in INT_VALUED and ref.name in INLINE:
+            return f"{{'' if (v := {INLINE[ref.name]}) is None else v}}"
         return f"{{'' if (v := {self._value(ref)}) is None else _uv(v)}}"
 
     def _text(self, parts: tuple[Part, ...], *, event: bool, bound: bool) -> str:
@@ -301,8 +313,11 @@ class _Source:
             pair = self._name("S", slot)
             return [f"v = {pair}.render(ctx)", f"if v is not None: {into}.append(v)"]
         prefix = self._name("K", slot.prefix)
-        ready = URL_READY.get(slot.only.name)
+        ready = _READY.get(slot.only.name)
         if ready is not None:  # empty exactly when the value is None or ""
-            return [f"v = {self._name('R', ready)}(ctx)", f"if v: {into}.append({prefix} + v)"]
+            return [f"v = {ready}", f"if v: {into}.append({prefix} + v)"]
+        if slot.only.name in INT_VALUED and slot.only.name in INLINE:
+            return [f"v = {INLINE[slot.only.name]}",
+                    f'if v is not None: {into}.append(f"{{{prefix}}}{{v}}")']
         return [f"v = {self._value(slot.only)}",
                 f'if v is not None and v != "": {into}.append({prefix} + _uv(v))']

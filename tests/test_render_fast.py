@@ -7,6 +7,7 @@ import io
 import json
 import math
 import random
+from json.encoder import encode_basestring
 from urllib.parse import quote
 
 import pytest
@@ -19,7 +20,7 @@ from sandbox.generate import binomial
 from sandbox.identities import hex_id
 from sandbox.macro_catalogue import CATALOGUE, _event_value
 from sandbox.render import render_run, write_run_ndjson
-from sandbox.url_template import URL_READY, UrlTemplate, url_value
+from sandbox.url_template import INT_VALUED, URL_READY, UrlTemplate, url_value
 from tests.scenario_helpers import build, sample_context
 
 PLAIN = build()
@@ -174,3 +175,38 @@ def test_skipped_session_events_move_the_stream_as_built_ones_do(sessions: list[
     assert built.random() == skipped.random()
     inside = [e for e in everything.events if e.time < 100.0]
     assert nothing.skipped == len(inside) and not nothing.events
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.one_of(st.text(), st.integers(), st.floats(allow_nan=False), st.booleans(),
+                       st.dictionaries(st.text(max_size=4), st.text(max_size=4), max_size=2)))
+def test_url_values_never_need_json_escaping(value: object) -> None:
+    """Why a URL made of escape-free literals goes into the line between bare quotes."""
+    text = url_value(value)
+    assert encode_basestring(text) == f'"{text}"'
+
+
+@pytest.mark.parametrize("path", ['/a"b', "/a\\b", "/a\tb", "/ü", "/plain"])
+@pytest.mark.parametrize("drop_empty", [False, True])
+def test_urls_with_awkward_literals_are_json_escaped_in_lines(path: str, drop_empty: bool) -> None:
+    scenario = build(networks=[{
+        "name": "n", "send_events": "all", "drop_empty": drop_empty,
+        "postbacks": {
+            "install": {"url": f"https://x.test{path}?c={{campaign}}&t={{install_unix}}"},
+            "event": {"url": f"https://x.test{path}?e={{event_name}}&at={{created_at}}"},
+        },
+        "campaigns": [{"name": "c", "clicks": 300, "install_rate": 0.05}],
+    }])
+    expected = plain_lines(scenario, 3)
+    assert any('"kind":"event"' in line for line in expected)
+    assert fast_lines(scenario, 3) == expected
+    assert json.loads(expected[0])["url"].startswith(f"https://x.test{path}?")
+
+
+@pytest.mark.parametrize("name", sorted(INT_VALUED))
+@pytest.mark.parametrize("with_event", [False, True])
+def test_int_valued_macros_are_ints_or_none(name: str, with_event: bool) -> None:
+    ctx = sample_context(PLAIN, with_event=with_event)
+    assert type(CATALOGUE[name].get(ctx)) is int
+    ctx.install.touch = None
+    assert type(CATALOGUE[name].get(ctx)) in (int, type(None))
