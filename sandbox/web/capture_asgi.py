@@ -28,8 +28,8 @@ from sandbox.web.capture_rules import (
     CaptureDesk,
     body_refusal,
     channel_of,
-    error_answer,
     head_refusal,
+    internal_error,
     not_stored,
     text_of,
 )
@@ -103,8 +103,7 @@ class AsyncReceiver:
             method, answer, text = await self._capture(scope, receive)
         except Exception:  # a traceback is never an answer
             log.exception("capture failed")
-            method, answer = scope.get("method", "GET"), error_answer(
-                500, "internal_error", "the sandbox failed to handle this request")
+            method, answer = scope.get("method", "GET"), internal_error()
             text = answer.body or ""
         await respond(send, method, answer, text)
 

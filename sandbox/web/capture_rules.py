@@ -89,6 +89,11 @@ def error_answer(status: int, code: str, message: str) -> Answer:
     return Answer(status, {"Content-Type": "application/json"}, json.dumps(body), 0)
 
 
+def internal_error() -> Answer:
+    """The answer to a request the sandbox failed on: the error shape, never a traceback."""
+    return error_answer(500, "internal_error", "the sandbox failed to handle this request")
+
+
 def refusal(status: int, code: str, message: str) -> Refusal:
     return Refusal(f"{code}: {message}", error_answer(status, code, message))
 

@@ -21,10 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sandbox.web.capture_asgi import Receive, Scope, Send
+from sandbox.web.capture_rules import internal_error
 
 log = logging.getLogger("sandbox.web")
-INTERNAL_ERROR = (b'{"error": {"status": 500, "code": "internal_error", '
-                  b'"message": "the sandbox failed to handle this request", "field": null}}')
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -196,10 +195,10 @@ class WSGIBridge:
         except Exception:  # a traceback is logged, never sent
             log.exception("request to %s failed", environ.get("PATH_INFO"))
             if not answer.started:
-                answer.start_response("500 Internal Server Error", [
-                    ("Content-Type", "application/json")])
+                failed = internal_error()
+                answer.start_response("500 Internal Server Error", list(failed.headers.items()))
                 with contextlib.suppress(ClientGone):
-                    answer.write(INTERNAL_ERROR, more=False)
+                    answer.write((failed.body or "").encode("utf-8"), more=False)
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
