@@ -78,34 +78,6 @@ def _clock(second: int) -> str:
 _MILLIS = tuple(f".{ms:03d}" for ms in range(1000))
 
 
-def iso(moment: float) -> str:
-    """2026-01-05T14:03:07.123Z (hot path: texts cached per day and per second of the day)"""
-    day, millis = divmod(int(moment * 1000 + 0.5), 86_400_000)
-    try:
-        date = _DAYS[day]
-    except KeyError:
-        date = _date(day)
-    try:
-        clock = _CLOCKS[millis // 1000]
-    except KeyError:
-        clock = _clock(millis // 1000)
-    return f"{date}T{clock}{_MILLIS[millis % 1000]}Z"
-
-
-def mmp_datetime(moment: float) -> str:
-    """AppsFlyer's ``yyyy-MM-dd HH:mm:ss.SSS`` (UTC)."""
-    day, millis = divmod(int(moment * 1000 + 0.5), 86_400_000)
-    try:
-        date = _DAYS[day]
-    except KeyError:
-        date = _date(day)
-    try:
-        clock = _CLOCKS[millis // 1000]
-    except KeyError:
-        clock = _clock(millis // 1000)
-    return f"{date} {clock}{_MILLIS[millis % 1000]}"
-
-
 _URL_CLOCKS: dict[int, str] = {}  # second of the day -> "14%3A03%3A07" (URL-encoded)
 
 
@@ -118,32 +90,39 @@ def _url_clock(second: int) -> str:
     return encoded
 
 
-def iso_url(moment: float) -> str:
-    """``iso(moment)`` percent-encoded for a URL (its colons), without encoding it."""
+def _stamp(moment: float, clocks: dict[int, str], make_clock: Callable[[int], str],
+           between: str) -> str:
+    """date + ``between`` + clock + milliseconds, from texts cached per day and per second."""
     day, millis = divmod(int(moment * 1000 + 0.5), 86_400_000)
     try:
         date = _DAYS[day]
     except KeyError:
         date = _date(day)
     try:
-        clock = _URL_CLOCKS[millis // 1000]
+        clock = clocks[millis // 1000]
     except KeyError:
-        clock = _url_clock(millis // 1000)
-    return f"{date}T{clock}{_MILLIS[millis % 1000]}Z"
+        clock = make_clock(millis // 1000)
+    return f"{date}{between}{clock}{_MILLIS[millis % 1000]}"
+
+
+def iso(moment: float) -> str:
+    """2026-01-05T14:03:07.123Z (hot path: texts cached per day and per second of the day)"""
+    return _stamp(moment, _CLOCKS, _clock, "T") + "Z"
+
+
+def mmp_datetime(moment: float) -> str:
+    """AppsFlyer's ``yyyy-MM-dd HH:mm:ss.SSS`` (UTC)."""
+    return _stamp(moment, _CLOCKS, _clock, " ")
+
+
+def iso_url(moment: float) -> str:
+    """``iso(moment)`` percent-encoded for a URL (its colons), without encoding it."""
+    return _stamp(moment, _URL_CLOCKS, _url_clock, "T") + "Z"
 
 
 def mmp_datetime_url(moment: float) -> str:
     """``mmp_datetime(moment)`` percent-encoded for a URL (its space and colons)."""
-    day, millis = divmod(int(moment * 1000 + 0.5), 86_400_000)
-    try:
-        date = _DAYS[day]
-    except KeyError:
-        date = _date(day)
-    try:
-        clock = _URL_CLOCKS[millis // 1000]
-    except KeyError:
-        clock = _url_clock(millis // 1000)
-    return f"{date}%20{clock}{_MILLIS[millis % 1000]}"
+    return _stamp(moment, _URL_CLOCKS, _url_clock, "%20")
 
 
 @lru_cache(maxsize=4096)
