@@ -68,22 +68,34 @@ for _key, _aliases in KEY_ALIASES.items():
         _ALIAS_INDEX.setdefault(_alias, []).append((_key, _rank))
 
 
+def _first_text(values: list[str]) -> str | None:
+    for value in values:
+        if value:
+            return value
+    return None
+
+
 def extract_keys(
     query: Mapping[str, list[str]],
     form: Mapping[str, list[str]] | None,
     json_body: Any,
 ) -> dict[str, str | None]:
     """The postback keys of one request, each the first non-empty alias value or None."""
-    json_object = json_body if isinstance(json_body, dict) else None
     best: dict[str, tuple[int, int, str]] = {}  # key -> (alias rank, source rank, value)
-    for source_rank, source in enumerate((query, form, json_object)):
+    for source_rank, source in ((0, query), (1, form),
+                                (2, json_body if isinstance(json_body, dict) else None)):
         if not source:
             continue
-        for name in source:
-            for key, rank in _ALIAS_INDEX.get(name, ()):
-                if key in best and best[key][:2] <= (rank, source_rank):
-                    continue
-                value = _first(source, name)
-                if value is not None:
+        for name, raw in source.items():
+            hits = _ALIAS_INDEX.get(name)
+            if hits is None:
+                continue
+            # Query and form values are lists of text; a JSON value may be anything.
+            value = _first_text(raw) if source_rank < 2 else _first(source, name)
+            if value is None:
+                continue
+            for key, rank in hits:
+                held = best.get(key)
+                if held is None or (rank, source_rank) < (held[0], held[1]):
                     best[key] = (rank, source_rank, value)
-    return {key: best[key][2] if key in best else None for key in KEY_ALIASES}
+    return {key: best[key][2] if key in best else None for key in KEY_NAMES}
