@@ -78,34 +78,43 @@ def macro_in(value: str) -> str | None:
     return value if _MACRO_WHOLE.fullmatch(value) else None
 
 
-def _value_warnings(where: str, name: str, value: str) -> Iterator[LintWarning]:
+def _could_warn(name: str, value: str) -> bool:
+    """False when a value certainly carries no warning, as most do: a cheap test first."""
+    return name in _ALIAS_KEY or value in _PLACEHOLDER_WORDS or _SPECIAL.search(value) is not None
+
+
+def _value_warnings(where: str, name: str, value: str) -> list[LintWarning]:
+    found: list[LintWarning] = []
     macro = macro_in(value)
     if macro is not None:
-        yield warning("unreplaced_macro", where, f"{where} carries the literal macro {macro!r}")
+        found.append(
+            warning("unreplaced_macro", where, f"{where} carries the literal macro {macro!r}"))
     elif "%" in value and _PERCENT_ESCAPE.search(value):
-        yield warning(
+        found.append(warning(
             "double_encoded", where,
             f"{where} is still percent-encoded after decoding ({value[:60]!r}): "
             "the sender encoded it twice",
-        )
+        ))
     key = _ALIAS_KEY.get(name)
     if key is None:
-        return
+        return found
     stripped = value.strip()
     if not stripped or stripped.lower() in _NULL_WORDS:
         shown = "empty" if not stripped else f"the literal {stripped!r}"
-        yield warning("empty_value", where, f"{where} ({key}) is {shown}")
+        found.append(warning("empty_value", where, f"{where} ({key}) is {shown}"))
     elif name in _DEVICE_ALIASES and _ZERO_ID.fullmatch(stripped) and "0" in stripped:
-        yield warning(
+        found.append(warning(
             "zero_device_id", where,
             f"{where} is the all-zero device id (ATT not authorised or ad tracking limited)",
-        )
+        ))
+    return found
 
 
 def _multi(prefix: str, source: Mapping[str, list[str]] | None) -> Iterator[LintWarning]:
     for name, values in (source or {}).items():
         for value in values:
-            yield from _value_warnings(f"{prefix}.{name}", name, value)
+            if _could_warn(name, value):
+                yield from _value_warnings(f"{prefix}.{name}", name, value)
 
 
 def _path(parent: str, key: str | int) -> str:
@@ -131,7 +140,7 @@ def _json(value: Any) -> Iterator[LintWarning]:
             if seen > MAX_JSON_STRINGS:
                 return
             if isinstance(item, str):
-                if _SPECIAL.search(item) or name in _ALIAS_KEY or item in _PLACEHOLDER_WORDS:
+                if _could_warn(name, item):
                     yield from _value_warnings(_path(parent, key), name, item)
             elif item is None and name in _ALIAS_KEY:
                 where = _path(parent, key)

@@ -7,6 +7,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import TYPE_CHECKING, Any
 
 from sandbox.capture import CaptureRecord
@@ -31,11 +32,18 @@ SQLITE_MAX_INT = 2**63 - 1
 _DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
+def _blob(value: bytes | None) -> bytearray | None:
+    # Python's sqlite3 looks bytes up in its adapter registry before binding; bytearray binds
+    # directly as the same BLOB.
+    return None if value is None else bytearray(value)
+
+
 def _row_values(record: CaptureRecord, answer: Answer) -> tuple[Any, ...]:
     keys = record.keys
     return (
         record.channel, record.method, record.path, record.query_string,
-        _DUMPS(record.query), _DUMPS(record.headers), record.body, record.decoded_body,
+        _DUMPS(record.query), _DUMPS(record.headers), _blob(record.body),
+        _blob(record.decoded_body),
         None if record.form is None else _DUMPS(record.form), record.json_text,
         record.body_note, record.content_type, record.content_encoding, record.remote_addr,
         record.received_at, record.body_size, record.refused, answer.status,
@@ -55,25 +63,22 @@ def _insert_sql(columns: tuple[str, ...]) -> str:
             f"VALUES ({', '.join('?' for _ in columns)})")
 
 
-def _insert(record: CaptureRecord, answer: Answer) -> tuple[str, list[Any]]:
-    """The INSERT of one capture, naming only the columns that have a value.
+def _insert(record: CaptureRecord, answer: Answer) -> tuple[tuple[str, ...], list[Any]]:
+    """The columns of one capture that have a value, and those values.
 
-    Python's sqlite3 binds str, int and float directly but looks ``None`` and ``bytes`` up in
-    its adapter registry first, which costs more than the insert itself when a row carries
-    fifteen empty columns: absent columns default to NULL, and bytes go in as bytearray.
+    Python's sqlite3 looks ``None`` up in its adapter registry before binding it, which costs
+    more than the insert itself when a row carries fifteen empty columns: absent columns
+    default to NULL instead.
     """
-    columns: list[str] = []
-    params: list[Any] = []
-    for column, value in zip(_COLUMNS, _row_values(record, answer), strict=True):
-        if value is not None:
-            columns.append(column)
-            params.append(bytearray(value) if type(value) is bytes else value)
-    return _insert_sql(tuple(columns)), params
+    values = _row_values(record, answer)
+    columns = tuple(compress(_COLUMNS, [value is not None for value in values]))
+    return columns, [value for value in values if value is not None]
 
 
 def write_capture(record: CaptureRecord, answer: Answer) -> CaptureWrite:
     """The work that writes one capture: (capture id, answer) once run in a transaction."""
-    sql, params = _insert(record, answer)
+    columns, params = _insert(record, answer)
+    sql = _insert_sql(columns)
 
     def write(conn: sqlite3.Connection) -> tuple[int, Answer]:
         return int(conn.execute(sql, params).lastrowid or 0), answer
@@ -94,7 +99,8 @@ def write_numbered(record: CaptureRecord, decide: Callable[[int], Answer]) -> Ca
             (record.channel,),
         ).fetchone()
         answer = decide(int(row[0]) if row else 1)
-        cursor = conn.execute(*_insert(record, answer))
+        columns, params = _insert(record, answer)
+        cursor = conn.execute(_insert_sql(columns), params)
         return int(cursor.lastrowid or 0), answer
 
     return write
