@@ -55,7 +55,6 @@ def unix_ms(moment: float) -> int:
 
 
 _DAYS: dict[int, str] = {}  # day number -> "2026-01-05"
-_CLOCKS: dict[int, str] = {}  # second of the day -> "14:03:07"
 
 
 def _date(day: int) -> str:
@@ -65,64 +64,47 @@ def _date(day: int) -> str:
     return date
 
 
-def _clock(second: int) -> str:
-    """Fills the cache for the whole hour of ``second`` (0 <= second < 86400)."""
-    hour = second // 3600
-    for minute in range(60):
-        prefix = f"{hour:02d}:{minute:02d}:"
-        for tick in range(60):
-            _CLOCKS[hour * 3600 + minute * 60 + tick] = f"{prefix}{tick:02d}"
-    return _CLOCKS[second]
+_TWO_DIGITS = tuple(f"{number:02d}" for number in range(60))
+_DIGITS = "0123456789"
 
 
-_MILLIS = tuple(f".{ms:03d}" for ms in range(1000))
+def _stamper(name: str, between: str, colon: str, end: str, doc: str
+             ) -> Callable[[float], str]:
+    """A function writing a moment as date + ``between`` + HH:MM:SS (``colon`` between the
+    fields) + .mmm + ``end``: the hot path of every time text.
+
+    The texts come from small tables (a date per day, HH:MM per minute of the day): a table
+    per second of the day is too big for the CPU caches, and a lookup in it cost more than
+    the arithmetic. One function per format, not a shared helper, saves a call per text.
+    """
+    # joined from small pieces: a format per entry would add milliseconds to every start
+    minutes_texts = tuple([between + hour + colon + minute + colon
+                           for hour in _TWO_DIGITS[:24] for minute in _TWO_DIGITS])
+    millis_texts = tuple([f".{a}{b}{c}{end}" for a in _DIGITS for b in _DIGITS for c in _DIGITS])
+
+    def stamp(moment: float) -> str:
+        seconds, millis = divmod(int(moment * 1000 + 0.5), 1000)
+        minutes, second = divmod(seconds, 60)
+        day, minute = divmod(minutes, 1440)
+        try:
+            date = _DAYS[day]
+        except KeyError:
+            date = _date(day)
+        return f"{date}{minutes_texts[minute]}{_TWO_DIGITS[second]}{millis_texts[millis]}"
+
+    stamp.__name__ = stamp.__qualname__ = name
+    stamp.__doc__ = doc
+    return stamp
 
 
-_URL_CLOCKS: dict[int, str] = {}  # second of the day -> "14%3A03%3A07" (URL-encoded)
-
-
-def _url_clock(second: int) -> str:
-    try:
-        clock = _CLOCKS[second]
-    except KeyError:
-        clock = _clock(second)
-    encoded = _URL_CLOCKS[second] = clock.replace(":", "%3A")
-    return encoded
-
-
-def _stamp(moment: float, clocks: dict[int, str], make_clock: Callable[[int], str],
-           between: str) -> str:
-    """date + ``between`` + clock + milliseconds, from texts cached per day and per second."""
-    day, millis = divmod(int(moment * 1000 + 0.5), 86_400_000)
-    try:
-        date = _DAYS[day]
-    except KeyError:
-        date = _date(day)
-    try:
-        clock = clocks[millis // 1000]
-    except KeyError:
-        clock = make_clock(millis // 1000)
-    return f"{date}{between}{clock}{_MILLIS[millis % 1000]}"
-
-
-def iso(moment: float) -> str:
-    """2026-01-05T14:03:07.123Z (hot path: texts cached per day and per second of the day)"""
-    return _stamp(moment, _CLOCKS, _clock, "T") + "Z"
-
-
-def mmp_datetime(moment: float) -> str:
-    """AppsFlyer's ``yyyy-MM-dd HH:mm:ss.SSS`` (UTC)."""
-    return _stamp(moment, _CLOCKS, _clock, " ")
-
-
-def iso_url(moment: float) -> str:
-    """``iso(moment)`` percent-encoded for a URL (its colons), without encoding it."""
-    return _stamp(moment, _URL_CLOCKS, _url_clock, "T") + "Z"
-
-
-def mmp_datetime_url(moment: float) -> str:
-    """``mmp_datetime(moment)`` percent-encoded for a URL (its space and colons)."""
-    return _stamp(moment, _URL_CLOCKS, _url_clock, "%20")
+iso = _stamper("iso", "T", ":", "Z", "2026-01-05T14:03:07.123Z")
+mmp_datetime = _stamper("mmp_datetime", " ", ":", "",
+                        "AppsFlyer's ``yyyy-MM-dd HH:mm:ss.SSS`` (UTC).")
+iso_url = _stamper("iso_url", "T", "%3A", "Z",
+                   "``iso(moment)`` percent-encoded for a URL (its colons), without encoding it.")
+mmp_datetime_url = _stamper(
+    "mmp_datetime_url", "%20", "%3A", "",
+    "``mmp_datetime(moment)`` percent-encoded for a URL (its space and colons).")
 
 
 @lru_cache(maxsize=4096)
@@ -399,6 +381,9 @@ EVENT_SCOPED: frozenset[str] = frozenset(
      "currency", "revenue_usd", "revenue_usd_cents", "order_id", "search_query"}
     | {name for name in CATALOGUE if name.startswith("event_")}
 )
+
+# Macros whose value is a JSON object or array (unhashable), not a scalar.
+OBJECT_VALUED: frozenset[str] = frozenset({"event_params"})
 
 # Macro name -> its value as an expression of ``ctx``, for the macros that have one.
 INLINE: dict[str, str] = {
