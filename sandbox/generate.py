@@ -25,6 +25,16 @@ from sandbox.scenario_model import Campaign, Network, Scenario
 
 COMPETING_SPAN = 10 * 86400.0  # a competing touch happens up to 10 days before the install
 
+# Macros whose value in generated traffic is None or a text of URL-unreserved characters
+# (hex ids, UUIDs, dotted IPs, "<ms>-<digits>" device ids, codes from fixed tables), so a
+# URL takes it as it is (``UrlTemplate.renderer(ready=...)``). Not so for live traffic:
+# an ingested click id can hold anything.
+URL_READY_MACROS = frozenset({
+    "click_id", "transaction_id", "install_id", "event_id", "order_id", "idfa", "idfv",
+    "gaid", "advertising_id", "android_id", "adid", "device_id", "ip", "country",
+    "country_lower", "platform", "os_version", "language",
+})
+
 
 @dataclass(frozen=True)
 class CampaignRef:

@@ -28,7 +28,7 @@ PUBLISHER_POOL = 6
 def uuid4_text(rng: random.Random, *, upper: bool) -> str:
     """A random version-4 UUID with hyphens; IDFA/IDFV upper case, GAID lower case."""
     bits = rng.getrandbits(128)
-    hexed = f"{bits:032x}"
+    hexed = "%032x" % bits  # noqa: UP031 - an f-string parses its format spec on each call
     variant = "89ab"[bits >> 62 & 3]
     text = f"{hexed[:8]}-{hexed[8:12]}-4{hexed[13:16]}-{variant}{hexed[17:20]}-{hexed[20:32]}"
     return text.upper() if upper else text

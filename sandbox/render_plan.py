@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from json.encoder import encode_basestring
 
+from sandbox.generate import URL_READY_MACROS
 from sandbox.macro_catalogue import MacroContext
 from sandbox.macros import Compiled, PostbackTemplate
 
@@ -33,8 +34,8 @@ class Plan:
     """One network's template for one kind, compiled: the URL functions, and the parts of
     the NDJSON line that are the same for every postback it renders."""
 
-    __slots__ = ("template", "method", "url", "bind", "headers", "static_json", "heads", "kind",
-                 "network_json", "url_plain")
+    __slots__ = ("template", "method", "url", "bind", "generated_url", "generated_bind",
+                 "headers", "static_json", "heads", "kind", "network_json", "url_plain")
 
     def __init__(self, template: PostbackTemplate, kind: str, network: str) -> None:
         self.template = template
@@ -42,6 +43,9 @@ class Plan:
         drop = template.drop_empty
         self.url = template.url.renderer(drop_empty=drop)
         self.bind = template.url.binder(drop_empty=drop)
+        # the same, for generated traffic only: its ids skip the URL encoder
+        self.generated_url = template.url.renderer(drop_empty=drop, ready=URL_READY_MACROS)
+        self.generated_bind = template.url.binder(drop_empty=drop, ready=URL_READY_MACROS)
         self.url_plain = _json_plain(template.url.whole)
         self.kind = kind
         self.network_json = _str(network)

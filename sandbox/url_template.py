@@ -18,6 +18,7 @@ from urllib.parse import quote
 from sandbox.macro_catalogue import (
     EVENT_SCOPED,
     INLINE,
+    OBJECT_VALUED,
     MacroContext,
     iso_url,
     mmp_datetime_url,
@@ -40,8 +41,9 @@ def url_encode(text: str) -> str:
 def url_value(value: Any) -> str:
     """``to_text`` then percent-encoding, fused: this runs for every value of every URL.
 
-    Repeated values (names, prices, pooled user agents) come from a bounded cache; unique
-    ones (ids, times) take the cheapest test that proves them safe, or a replacement pass.
+    Repeated values (names, prices, pooled user agents) come from a bounded cache
+    (``_ENCODED``, which compiled URLs read directly); others take the cheapest test that
+    proves them safe, or a replacement pass.
     """
     cls = value.__class__
     if cls is not str:
@@ -57,16 +59,14 @@ def url_value(value: Any) -> str:
                     _FLOATS.clear()
             return done
         value = to_text(value)
-    if value.isalnum() and value.isascii():
-        return value
     done = _ENCODED.get(value)
     if done is not None:
         return done
-    if value.isascii() and value.replace("-", "").replace(".", "").isalnum():
-        return value  # UUIDs, IPs, versions: nothing to encode, and too many to cache
-    if _URL_SAFE.fullmatch(value):
+    if (value.isalnum() and value.isascii()) or _URL_SAFE.fullmatch(value):
+        # names like af_purchase and codes like USD repeat (and compiled URLs look them up
+        # in the cache before calling this); unique ids fill the cache once
         if len(_ENCODED) < _ENCODED_MAX:
-            _ENCODED[value] = value  # names like af_purchase repeat; ids fill the cache once
+            _ENCODED[value] = value
         return value
     if _URL_FEW.fullmatch(value):
         for char, escaped in _FEW_ESCAPES:  # timestamps and the like, each seen once
@@ -155,19 +155,37 @@ class UrlTemplate:
         url = base + "?" + "&".join(pairs) if pairs else base
         return url + (f"#{self.fragment}" if self.fragment else "")
 
-    def renderer(self, *, drop_empty: bool = False) -> UrlRenderer:
-        """``render`` compiled: one call per URL."""
-        return self._compiled[drop_empty][0]
+    def renderer(self, *, drop_empty: bool = False, ready: frozenset[str] = frozenset()
+                 ) -> UrlRenderer:
+        """``render`` compiled: one call per URL.
 
-    def binder(self, *, drop_empty: bool = False) -> UrlBinder:
+        The values of the macros named in ``ready`` go into the URL as they are: the caller
+        vouches that each is None or a text ``url_value`` leaves unchanged (the ids of
+        generated traffic: ``sandbox.generate.URL_READY_MACROS``).
+        """
+        return self._functions(drop_empty, ready)[0]
+
+    def binder(self, *, drop_empty: bool = False, ready: frozenset[str] = frozenset()
+               ) -> UrlBinder:
         """For the event postbacks of one install: ``binder(ctx)`` fills the install-level
-        values once and returns the function that renders each event's URL."""
-        return self._compiled[drop_empty][1]
+        values once and returns the function that renders each event's URL (``ready`` as
+        for ``renderer``)."""
+        return self._functions(drop_empty, ready)[1]
 
     @cached_property
-    def _compiled(self) -> dict[bool, tuple[Any, Any]]:
-        return {drop: (_Source(self, drop).function(bound=False),
-                       _Source(self, drop).function(bound=True)) for drop in (False, True)}
+    def _compiled(self) -> dict[tuple[bool, frozenset[str]], tuple[Any, Any]]:
+        return {}
+
+    def _functions(self, drop_empty: bool, ready: frozenset[str]) -> tuple[Any, Any]:
+        """The (renderer, binder) pair, compiled on first use (two threads may both
+        compile it: the same code, so either result serves)."""
+        key = (drop_empty, ready)
+        functions = self._compiled.get(key)
+        if functions is None:
+            functions = self._compiled[key] = (
+                _Source(self, drop_empty, ready).function(bound=False),
+                _Source(self, drop_empty, ready).function(bound=True))
+        return functions
 
 
 def _joined_literals(parts: tuple[Part, ...]) -> list[Part]:
@@ -208,10 +226,12 @@ class _Source:
     part of the code. With ``bound`` the install-level values are filled in an outer
     function, which returns the per-event inner one."""
 
-    def __init__(self, template: UrlTemplate, drop_empty: bool) -> None:
+    def __init__(self, template: UrlTemplate, drop_empty: bool, ready: frozenset[str]) -> None:
         self.template = template
         self.drop_empty = drop_empty
-        self.namespace: dict[str, Any] = {"_uv": url_value, "__builtins__": {"int": int},
+        self.ready = ready  # macros whose values need no encoding (see UrlTemplate.renderer)
+        self.namespace: dict[str, Any] = {"_uv": url_value, "_E": _ENCODED,
+                                          "__builtins__": {"int": int},
                                           **_READY_NAMES}
         self.outer: list[str] = []  # install-level statements (bound) or all of them
         self.inner: list[str] = []  # per-event statements
@@ -242,9 +262,14 @@ class _Source:
         ready = _READY.get(ref.name)
         if ready is not None:
             return f"{{{ready}}}"
-        if ref.name in INT_VALUED and ref.name in INLINE:
-            return f"{{'' if (v := {INLINE[ref.name]}) is None else v}}"
-        return f"{{'' if (v := {self._value(ref)}) is None else _uv(v)}}"
+        if ref.name in self.ready or (ref.name in INT_VALUED and ref.name in INLINE):
+            return f"{{'' if (v := {self._value(ref)}) is None else v}}"
+        return f"{{'' if (v := {self._value(ref)}) is None else {self._url_text(ref)}}}"
+
+    @staticmethod
+    def _url_text(ref: MacroRef) -> str:
+        """``url_value(v)``, as an expression: a look-up in its cache first, without a call."""
+        return "_uv(v)" if ref.name in OBJECT_VALUED else "(_E.get(v) or _uv(v))"
 
     def _text(self, parts: tuple[Part, ...], *, event: bool, bound: bool) -> str:
         """An f-string of ``parts``; with ``bound``, install-level runs become outer locals."""
@@ -316,8 +341,11 @@ class _Source:
         ready = _READY.get(slot.only.name)
         if ready is not None:  # empty exactly when the value is None or ""
             return [f"v = {ready}", f"if v: {into}.append({prefix} + v)"]
+        if slot.only.name in self.ready:  # a text, empty exactly when "" or None
+            return [f"v = {self._value(slot.only)}", f"if v: {into}.append({prefix} + v)"]
         if slot.only.name in INT_VALUED and slot.only.name in INLINE:
             return [f"v = {INLINE[slot.only.name]}",
                     f'if v is not None: {into}.append(f"{{{prefix}}}{{v}}")']
+        text = self._url_text(slot.only)
         return [f"v = {self._value(slot.only)}",
-                f'if v is not None and v != "": {into}.append({prefix} + _uv(v))']
+                f'if v is not None and v != "": {into}.append({prefix} + {text})']
