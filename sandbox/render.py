@@ -16,6 +16,7 @@ from sandbox.generate import TrafficGenerator
 from sandbox.journey import AppEvent, Journey
 from sandbox.macro_catalogue import MacroContext, iso
 from sandbox.macros import PostbackTemplate
+from sandbox.numbered_lines import NumberedLines, uses_postback_id
 from sandbox.render_plan import Plan, dumps, json_str
 from sandbox.scenario_model import Scenario
 from sandbox.url_template import UrlRenderer
@@ -179,7 +180,10 @@ class Renderer:
     def journey_lines(self, journey: Journey, *, numbered: bool = True) -> list[str]:
         """``[p.to_json() for p in render_journey(journey)]``, built without the objects;
         without ``numbered``, each line lacks its leading ``{"seq":..,"id":..,`` (and no id
-        is drawn: the process that numbers the lines draws them)."""
+        is drawn: the process that numbers the lines draws them).
+
+        Only for journeys of ``TrafficGenerator``: their ids go into URLs unencoded
+        (``URL_READY_MACROS``)."""
         ctx, sent = self._sent(journey)
         count = len(sent)
         if not count:
@@ -198,7 +202,7 @@ class Renderer:
             hexed = "%0*x" % (24 * count, self.ids.getrandbits(96 * count))  # noqa: UP031
             end = 24 * count
         lines = []
-        bound: dict[int, tuple[UrlRenderer, str]] = {}
+        bound: dict[Plan, tuple[UrlRenderer, str]] = {}
         start = ""  # '{"seq":..,"id":"..",' when numbered; a render job's lines go without
         for plan, event in sent:
             if numbered:
@@ -207,7 +211,7 @@ class Renderer:
                 seq += 1
                 start = f'{{"seq":{seq},"id":"{postback_id}",'
             if event is None:
-                url = plan.url(ctx)
+                url = plan.generated_url(ctx)
                 if not plan.url_plain:
                     url = plan.url_text(url)
                 static = plan.static_json
@@ -219,9 +223,9 @@ class Renderer:
             else:
                 ctx.kind = "event"
                 ctx.event = event
-                finish_head = bound.get(id(plan))
+                finish_head = bound.get(plan)
                 if finish_head is None:
-                    finish_head = bound[id(plan)] = (plan.bind(ctx), plan.head(ctx))
+                    finish_head = bound[plan] = (plan.generated_bind(ctx), plan.head(ctx))
                 url = finish_head[0](ctx)
                 if not plan.url_plain:
                     url = plan.url_text(url)
@@ -230,7 +234,7 @@ class Renderer:
                     static = plan.dynamic_json(ctx)
                 line = (f'{start}{finish_head[1]}"{url}"{static}'
                         f"{iso(event.time)}"
-                        f'{ids_json}"event_id":{_str(event.event_id)},'
+                        f'{ids_json}"event_id":"{event.event_id}",'  # hex: no escapes
                         f'"event_name":{_str(event.name)}}}')
             lines.append(line)
         return lines
@@ -366,12 +370,26 @@ def write_run_ndjson(
         if summary is not None:
             return summary
     renderer = Renderer(scenario, run_seed)
+    journeys = TrafficGenerator(scenario, run_seed).journeys(sent_only=True)
+    if uses_postback_id(scenario):  # each line's id must be drawn as it is rendered
+        write_ndjson_lines(map(renderer.journey_lines, journeys), out)
+        return renderer.summary
+    numbered = NumberedLines(out, run_seed)
+    try:
+        for journey in journeys:
+            numbered.add(renderer.journey_lines(journey, numbered=False))
+    finally:
+        numbered.close()
+    return renderer.summary
+
+
+def write_ndjson_lines(batches: Iterable[list[str]], out: IO[str]) -> None:
+    """Write lists of NDJSON lines, a few hundred lines per write."""
     lines: list[str] = []
     try:
-        for journey in TrafficGenerator(scenario, run_seed).journeys(sent_only=True):
-            lines += renderer.journey_lines(journey)
+        for batch in batches:
+            lines += batch
             if len(lines) >= _LINES_PER_WRITE:
                 write_lines(out, lines)
     finally:
         write_lines(out, lines)
-    return renderer.summary

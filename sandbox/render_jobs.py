@@ -10,21 +10,19 @@ from __future__ import annotations
 
 import heapq
 import multiprocessing
-import random
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from operator import itemgetter
-from typing import IO, Any
+from typing import IO
 
 from sandbox.errors import SandboxError
 from sandbox.generate import TrafficGenerator, organic_installs
 from sandbox.journey import Journey
-from sandbox.macros import Compiled, MacroRef
-from sandbox.render import Renderer, RunSummary, write_lines
+from sandbox.numbered_lines import NumberedLines, uses_postback_id
+from sandbox.render import Renderer, RunSummary
 from sandbox.scenario_model import Scenario
 
 _BATCH = 512  # journeys per message from a job
-_LINES_PER_WRITE = 256
 
 
 def write_with_jobs(scenario: Scenario, out: IO[str], seed: int, jobs: int
@@ -33,13 +31,16 @@ def write_with_jobs(scenario: Scenario, out: IO[str], seed: int, jobs: int
     must run in one: only one stream, no ``fork`` start method, or a template uses
     ``{postback_id}`` (known only where ids are drawn, in order)."""
     shards = _shards(scenario, jobs)
-    if len(shards) < 2 or _uses_postback_id(scenario):
+    if len(shards) < 2 or uses_postback_id(scenario):
         return None
+    # built once here: the forked jobs share it (its Faker pools cost a few tenths of a
+    # second to build, and building nothing else draws from the run's random streams)
+    generator = TrafficGenerator(scenario, seed)
     context = multiprocessing.get_context("fork")
     receivers, workers = [], []
     for streams in shards:
         receiver, sender = context.Pipe(duplex=False)
-        worker = context.Process(target=_render_job, args=(scenario, seed, streams, sender),
+        worker = context.Process(target=_render_job, args=(generator, streams, sender),
                                  daemon=True)
         worker.start()
         sender.close()
@@ -72,30 +73,13 @@ def _shards(scenario: Scenario, jobs: int) -> list[list[int]]:
     return [sorted(streams) for streams in shards if streams]
 
 
-def _uses_postback_id(scenario: Scenario) -> bool:
-    templates = [t for n in scenario.networks for t in (n.install, n.event, *n.events.values())
-                 if t is not None]
-    return any(_mentions(part, "postback_id") for t in templates
-               for part in (t.url.whole, *(h.compiled for _, h in t.headers),
-                            t.body.compiled if t.body is not None else None))
-
-
-def _mentions(compiled: Any, name: str) -> bool:
-    if isinstance(compiled, Compiled):
-        return any(isinstance(p, MacroRef) and p.name == name for p in compiled.parts)
-    if isinstance(compiled, dict):
-        return any(_mentions(item, name) for item in compiled.values())
-    if isinstance(compiled, list | tuple):
-        return any(_mentions(item, name) for item in compiled)
-    return False
-
-
-def _render_job(scenario: Scenario, seed: int, streams: list[int], sender: Connection) -> None:
+def _render_job(generator: TrafficGenerator, streams: list[int], sender: Connection) -> None:
     """In a forked job: render ``streams`` and send (moment, stream, network, lines) items."""
     try:
-        everything = TrafficGenerator(scenario, seed).streams(sent_only=True)
+        scenario = generator.scenario
+        everything = generator.streams(sent_only=True)
         tagged = [_tag(index, everything[index]) for index in streams]
-        renderer = Renderer(scenario, seed)
+        renderer = Renderer(scenario, generator.seed)
         batch: list[tuple[float, int, str, list[str]]] = []
         for moment, index, journey in heapq.merge(*tagged, key=itemgetter(0)):
             lines = renderer.journey_lines(journey, numbered=False)
@@ -122,29 +106,16 @@ def _tag(index: int, stream: Iterator[tuple[float, Journey]]
 
 def _merge_jobs(receivers: list[Connection], out: IO[str], seed: int) -> RunSummary:
     summary = RunSummary()
-    ids = random.Random(f"{seed}:postback-ids")
     merged = heapq.merge(*(_received(r, summary) for r in receivers), key=itemgetter(0, 1))
-    lines: list[str] = []
+    lines = NumberedLines(out, seed)
     by_network = summary.by_network
-    seq = 0
-    getrandbits = ids.getrandbits
-    append = lines.append
     try:
         for _, _, network, tails in merged:
-            count = len(tails)
-            # the journey's ids in one draw, as Renderer.journey_lines does (same stream)
-            hexed = "%0*x" % (24 * count, getrandbits(96 * count))  # noqa: UP031
-            end = 24 * count
-            for tail in tails:
-                seq += 1
-                append(f'{{"seq":{seq},"id":"pb_{hexed[end - 24:end]}",{tail}')
-                end -= 24
-            by_network[network] = by_network.get(network, 0) + count
-            if len(lines) >= _LINES_PER_WRITE:
-                write_lines(out, lines)
+            lines.add(tails)
+            by_network[network] = by_network.get(network, 0) + len(tails)
     finally:
-        write_lines(out, lines)
-    summary.postbacks = seq
+        lines.close()
+    summary.postbacks = lines.seq
     return summary
 
 

@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 
 from sandbox.activity import _UserEvents
 from sandbox.errors import SandboxError
-from sandbox.generate import binomial
+from sandbox.generate import URL_READY_MACROS, TrafficGenerator, binomial
 from sandbox.identities import hex_id
-from sandbox.macro_catalogue import CATALOGUE, _event_value
+from sandbox.macro_catalogue import CATALOGUE, OBJECT_VALUED, MacroContext, _event_value
+from sandbox.numbered_lines import NumberedLines
 from sandbox.render import render_run, write_run_ndjson
 from sandbox.url_template import INT_VALUED, URL_READY, UrlTemplate, url_value
 from tests.scenario_helpers import build, sample_context
@@ -210,3 +211,94 @@ def test_int_valued_macros_are_ints_or_none(name: str, with_event: bool) -> None
     assert type(CATALOGUE[name].get(ctx)) is int
     ctx.install.touch = None
     assert type(CATALOGUE[name].get(ctx)) in (int, type(None))
+
+
+VARIED = build(
+    users={"countries": {"US": 3, "DE": 2, "BR": 1, "JP": 1}, "platforms": {"ios": 1, "android": 1},
+           "att": {"authorized": 0.6, "denied": 0.4}, "gaid_zeroed": 0.3,
+           "funnel": [{"event": "af_level_achieved", "probability": 0.8, "repeat": 0.5}],
+           "purchases": {"payer_share": 0.5}},
+    attribution={"competing_touch_share": 0.3},
+    networks=[{"name": "n", "send_events": "all",
+               "postbacks": {"install": "https://x.test/i", "event": "https://x.test/e"},
+               "campaigns": [{"name": "a", "clicks": 3000, "install_rate": 0.05}]}],
+)
+ALL_READY = "https://x.test/p/{country}?" + "&".join(
+    f"{name}={{{name}}}" for name in sorted(URL_READY_MACROS))
+
+
+def generated_contexts(scenario: object, seed: int) -> list[MacroContext]:
+    """A context per generated install and per event of it, as the renderer builds them."""
+    contexts = []
+    for journey in TrafficGenerator(scenario, seed).journeys():  # type: ignore[arg-type]
+        install, network = journey.install, scenario.networks[0]  # type: ignore[attr-defined]
+        campaign = network.campaigns[0]
+        for event in (None, *journey.events[:3]):
+            contexts.append(MacroContext("install" if event is None else "event", install,
+                                         event, scenario.app, network,  # type: ignore[attr-defined]
+                                         campaign, "pb_0"))
+    return contexts
+
+
+@pytest.mark.parametrize("seed", [1, 8])
+def test_generated_url_ready_values_need_no_encoding(seed: int) -> None:
+    """What ``URL_READY_MACROS`` promises of generated traffic, for every value made."""
+    contexts = generated_contexts(VARIED, seed)
+    assert len(contexts) > 200
+    seen: dict[str, set[str]] = {name: set() for name in URL_READY_MACROS}
+    for ctx in contexts:
+        for name in URL_READY_MACROS:
+            value = CATALOGUE[name].get(ctx)
+            assert value is None or (type(value) is str and url_value(value) == value), name
+            if value:
+                seen[name].add(value)
+    assert all(seen.values())  # each macro had values to check
+
+
+@pytest.mark.parametrize("drop_empty", [False, True])
+def test_urls_with_ready_values_equal_the_plain_render(drop_empty: bool) -> None:
+    template = UrlTemplate.compile(ALL_READY + "&c={campaign}&e={event_name}")
+    render = template.renderer(drop_empty=drop_empty, ready=URL_READY_MACROS)
+    bind = template.binder(drop_empty=drop_empty, ready=URL_READY_MACROS)
+    for ctx in generated_contexts(VARIED, 4):
+        expected = template.render(ctx, drop_empty=drop_empty)
+        assert render(ctx) == expected
+        assert bind(ctx)(ctx) == expected
+
+
+def test_ready_values_are_taken_as_they_are() -> None:
+    """The promise is the caller's: a ready value that needs encoding is not encoded."""
+    template = UrlTemplate.compile("https://x.test/?c={click_id}")
+    ctx = sample_context(PLAIN)
+    assert ctx.install.touch is not None
+    ctx.install.touch.touch_id = "a b"
+    assert template.renderer()(ctx).endswith("c=a%20b")
+    assert template.renderer(ready=frozenset({"click_id"}))(ctx).endswith("c=a b")
+
+
+@pytest.mark.parametrize("sizes", [[1], [3, 0, 2], [700, 700], [1500, 1, 30]])
+def test_numbered_lines_are_numbered_one_by_one(sizes: list[int]) -> None:
+    """Bulk numbering writes what numbering each line with its own 96-bit draw writes."""
+    batches = [[f'"n":{size},"k":{k},"u":"%d%s%%"}}' for k in range(size)] for size in sizes]
+    out = io.StringIO()
+    numbered = NumberedLines(out, 7)
+    for batch in batches:
+        numbered.add(batch)
+    numbered.close()
+    ids = random.Random("7:postback-ids")
+    tails = [tail for batch in batches for tail in batch]
+    expected = "".join(f'{{"seq":{seq},"id":"pb_{ids.getrandbits(96):024x}",{tail}\n'
+                       for seq, tail in enumerate(tails, 1))
+    assert out.getvalue() == expected
+    assert numbered.seq == len(tails)
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+@pytest.mark.parametrize("with_event", [False, True])
+def test_only_object_valued_macros_have_unhashable_values(name: str, with_event: bool) -> None:
+    """Compiled URLs look values up in url_value's cache, which needs them hashable."""
+    value = CATALOGUE[name].get(sample_context(PLAIN, with_event=with_event))
+    if name in OBJECT_VALUED:
+        assert value is None or isinstance(value, dict | list)
+    else:
+        hash(value)
