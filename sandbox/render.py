@@ -210,6 +210,8 @@ class Renderer:
                 end -= 24
                 seq += 1
                 start = f'{{"seq":{seq},"id":"{postback_id}",'
+            # The URL-and-body steps repeat in both branches on purpose: moved into a Plan
+            # method they cost 2-3 us more per postback (bench_generate.py, --jobs 1).
             if event is None:
                 url = plan.generated_url(ctx)
                 if not plan.url_plain:
