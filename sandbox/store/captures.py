@@ -63,8 +63,8 @@ def _insert_sql(columns: tuple[str, ...]) -> str:
             f"VALUES ({', '.join('?' for _ in columns)})")
 
 
-def _insert(record: CaptureRecord, answer: Answer) -> tuple[tuple[str, ...], list[Any]]:
-    """The columns of one capture that have a value, and those values.
+def _insert(record: CaptureRecord, answer: Answer) -> tuple[str, list[Any]]:
+    """The INSERT of one capture, naming only the columns that have a value.
 
     Python's sqlite3 looks ``None`` up in its adapter registry before binding it, which costs
     more than the insert itself when a row carries fifteen empty columns: absent columns
@@ -72,13 +72,12 @@ def _insert(record: CaptureRecord, answer: Answer) -> tuple[tuple[str, ...], lis
     """
     values = _row_values(record, answer)
     columns = tuple(compress(_COLUMNS, [value is not None for value in values]))
-    return columns, [value for value in values if value is not None]
+    return _insert_sql(columns), [value for value in values if value is not None]
 
 
 def write_capture(record: CaptureRecord, answer: Answer) -> CaptureWrite:
     """The work that writes one capture: (capture id, answer) once run in a transaction."""
-    columns, params = _insert(record, answer)
-    sql = _insert_sql(columns)
+    sql, params = _insert(record, answer)
 
     def write(conn: sqlite3.Connection) -> tuple[int, Answer]:
         return int(conn.execute(sql, params).lastrowid or 0), answer
@@ -99,8 +98,7 @@ def write_numbered(record: CaptureRecord, decide: Callable[[int], Answer]) -> Ca
             (record.channel,),
         ).fetchone()
         answer = decide(int(row[0]) if row else 1)
-        columns, params = _insert(record, answer)
-        cursor = conn.execute(_insert_sql(columns), params)
+        cursor = conn.execute(*_insert(record, answer))
         return int(cursor.lastrowid or 0), answer
 
     return write
