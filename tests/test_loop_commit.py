@@ -4,8 +4,13 @@ arrive during a commit share the next one, and one bad write sinks none else."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import sqlite3
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -52,19 +57,83 @@ def test_each_write_is_committed_before_its_caller_goes_on(table: Store,
     assert committed(table) == set(range(50))
 
 
-def test_writes_that_arrive_during_a_commit_share_the_next_one(table: Store,
-                                                               committer: LoopCommitter):
-    batches: list[int] = []
-    run_many = table.writer.run_many
-    table.writer.run_many = lambda works: (batches.append(len(works)), run_many(works))[1]
+def test_the_writes_of_one_loop_tick_share_a_commit_on_the_loop(table: Store,
+                                                                committer: LoopCommitter):
+    threads: list[str] = []
+    run_now = table.writer.run_now
+
+    def recording(works):
+        threads.append(threading.current_thread().name)
+        assert len(works) == 100  # all of them: they arrived in the same tick
+        return run_now(works)
+
+    table.writer.run_now = recording  # type: ignore[method-assign]
 
     async def main() -> list[int]:
         return await asyncio.gather(*(committer.run(insert(n)) for n in range(100)))
 
     assert asyncio.run(main()) == list(range(100))
-    assert sum(batches) == 100
-    assert batches[0] == 1  # the first write does not wait for company
-    assert len(batches) < 10  # the rest went in a few groups
+    assert threads == ["MainThread"]  # committed on the loop's own thread, no hand-off
+    assert committed(table) == set(range(100))
+
+
+@contextlib.contextmanager
+def file_lock_held_elsewhere(store: Store) -> Iterator[Callable[[], None]]:
+    """Hold the writers' file lock as another process would; yield a function releasing it."""
+    with open(f"{store.path}.lock", "a+b") as other:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        # Released after a while in any case: a loop that blocked on the lock fails the test
+        # instead of hanging it.
+        safety = threading.Timer(5, fcntl.flock, (other, fcntl.LOCK_UN))
+        safety.start()
+        try:
+            yield lambda: fcntl.flock(other, fcntl.LOCK_UN)
+        finally:
+            safety.cancel()
+            fcntl.flock(other, fcntl.LOCK_UN)
+
+
+def test_a_loop_does_not_wait_behind_a_long_transaction_of_another_process(
+        table: Store, committer: LoopCommitter):
+    events: list[str] = []
+
+    async def capture() -> None:
+        await committer.run(insert(1))
+        events.append("committed")
+
+    async def main(release: Callable[[], None]) -> None:
+        task = asyncio.ensure_future(capture())
+        for _ in range(3):  # the loop keeps turning while the write waits for the lock
+            await asyncio.sleep(0.01)
+            events.append("tick")
+        assert not task.done()
+        release()
+        await task
+
+    with file_lock_held_elsewhere(table) as release:
+        asyncio.run(main(release))
+    assert events == ["tick", "tick", "tick", "committed"]
+    assert committed(table) == {1}
+
+
+def test_a_loop_hands_its_writes_to_the_thread_while_a_thread_commits(
+        table: Store, committer: LoopCommitter):
+    """A thread of this process leading a commit: the loop queues behind it on its thread."""
+    with file_lock_held_elsewhere(table) as release, ThreadPoolExecutor(1) as pool:
+        leading = pool.submit(table.writer.run, insert(1))  # waits for the file lock
+        while not table.writer._leading:
+            time.sleep(0.001)
+        assert table.writer.run_now([insert(2)]) is None  # would have to wait
+
+        async def main() -> int:
+            write = asyncio.ensure_future(committer.run(insert(3)))
+            await asyncio.sleep(0.01)
+            release()
+            return await write
+
+        assert asyncio.run(main()) == 3
+        assert leading.result() == 1
+    assert committed(table) == {1, 3}
 
 
 def test_a_failing_write_fails_alone(table: Store, committer: LoopCommitter):

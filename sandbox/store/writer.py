@@ -9,6 +9,11 @@ when a work in its batch fails, the batch is rolled back and run again with each
 
 Leaders of different worker processes queue on an exclusive file lock rather than on SQLite's
 busy handler, whose sleeping back-off would stall a batch for milliseconds at a time.
+
+``run_now`` is the event loop's way in: it commits on the calling thread when no commit of this
+process is in progress and the file lock comes free within a few milliseconds (another
+worker's group commit takes well under one). Otherwise it declines, so an event loop never
+blocks behind a long transaction such as clearing a million captures.
 """
 
 from __future__ import annotations
@@ -16,11 +21,14 @@ from __future__ import annotations
 import fcntl
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 MAX_BATCH = 512
+LOCK_WAIT = 0.005  # seconds run_now waits for another process's group commit (< 1 ms)
+LOCK_POLL = 0.0001  # a sleep between tries; it lets the other process have the CPU
 Work = Callable[[sqlite3.Connection], Any]
 
 
@@ -86,17 +94,49 @@ class GroupWriter:
             self._lead_once()
         return job.outcomes
 
+    def run_now(self, works: list[Work]) -> list[Outcome] | None:
+        """Run ``works`` in one transaction now, or None if that would mean a long wait.
+
+        None when a commit of this process is in progress, or another process holds the file
+        lock for longer than ``LOCK_WAIT``; the caller then hands the works to ``run_many`` on
+        a thread that may block.
+        """
+        lock_file = self._lock_file()
+        deadline = time.monotonic() + LOCK_WAIT
+        while not self._lead_without_waiting(lock_file):
+            if self._leading or time.monotonic() > deadline:
+                return None
+            time.sleep(LOCK_POLL)
+        job = _Job(list(works), [Outcome() for _ in works])
+        self._commit_locked([job], lock_file)
+        return job.outcomes
+
+    def _lead_without_waiting(self, lock_file: IO[bytes] | None) -> bool:
+        with self._lock:
+            if self._leading:
+                return False
+            if lock_file is not None:
+                try:
+                    fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return False
+            self._leading = True  # threads that arrive meanwhile queue behind this commit
+            return True
+
     def _lead_once(self) -> None:
         # The batch is taken only once this process holds the file lock: captures that arrive
         # while another process commits join this commit instead of waiting for the next one.
         lock_file = self._lock_file()
         if lock_file is not None:
             fcntl.flock(lock_file, fcntl.LOCK_EX)
-        batch: list[_Job] = []
+        with self._lock:
+            batch = self._queue[:MAX_BATCH]
+            del self._queue[:MAX_BATCH]
+        self._commit_locked(batch, lock_file)
+
+    def _commit_locked(self, batch: list[_Job], lock_file: IO[bytes] | None) -> None:
+        """Commit ``batch`` as the leader holding the file lock; then release both."""
         try:
-            with self._lock:
-                batch = self._queue[:MAX_BATCH]
-                del self._queue[:MAX_BATCH]
             self._commit(self._connect(), batch)
         except Exception as exc:  # the connection could not be opened: every job fails
             for job in batch:
@@ -127,8 +167,11 @@ class GroupWriter:
 
     def _lock_file(self) -> IO[bytes] | None:
         # One handle per process is enough: within a process only the leader takes the lock.
+        # Opened once, under the lock: a loop's run_now may ask for it while a thread leads.
         if self._lock_path is not None and self._lock_handle is None:
-            self._lock_handle = open(self._lock_path, "a+b")  # noqa: SIM115 (closed in close())
+            with self._lock:
+                if self._lock_handle is None:
+                    self._lock_handle = open(self._lock_path, "a+b")  # noqa: SIM115 (close())
         return self._lock_handle
 
     def close(self) -> None:
