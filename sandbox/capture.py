@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from sandbox.compact_json import compact_json
 from sandbox.lint import lint_capture
 from sandbox.postback_keys import extract_keys
 
 CHANNEL_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 DEFAULT_CHANNEL = "default"
 MAX_JSON_DEPTH = 64
-# json.dumps builds a new encoder whenever it is given options; build this one once.
-_CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @dataclass(frozen=True)
@@ -141,7 +140,7 @@ def _parse_json(text: str, max_depth: int) -> tuple[Any, str | None, str | None]
     could_be_deep = text.count("{") + text.count("[") + 1 > max_depth
     if could_be_deep and _depth(value, max_depth) > max_depth:
         return None, None, f"JSON nested deeper than {max_depth} levels; kept raw only"
-    return value, _CANONICAL_JSON(value), None
+    return value, compact_json(value), None
 
 
 def _looks_like_json(content_type: str, text: str) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.capture import CaptureRecord
 from sandbox.channels import Answer
+from sandbox.compact_json import compact_json
 from sandbox.postback_keys import KEY_NAMES
 
 if TYPE_CHECKING:
@@ -29,7 +29,6 @@ _INSERT = (
     f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
 )
 SQLITE_MAX_INT = 2**63 - 1
-_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _blob(value: bytes | None) -> bytearray | None:
@@ -42,14 +41,15 @@ def _row_values(record: CaptureRecord, answer: Answer) -> tuple[Any, ...]:
     keys = record.keys
     return (
         record.channel, record.method, record.path, record.query_string,
-        _DUMPS(record.query), _DUMPS(record.headers), _blob(record.body),
+        compact_json(record.query), compact_json(record.headers), _blob(record.body),
         _blob(record.decoded_body),
-        None if record.form is None else _DUMPS(record.form), record.json_text,
+        None if record.form is None else compact_json(record.form), record.json_text,
         record.body_note, record.content_type, record.content_encoding, record.remote_addr,
         record.received_at, record.body_size, record.refused, answer.status,
-        _DUMPS(answer.headers) if answer.headers else None, answer.body,
-        record.verdict, None if record.verdict_detail is None else _DUMPS(record.verdict_detail),
-        _DUMPS(record.lint) if record.lint else None, record.replay_key,
+        compact_json(answer.headers) if answer.headers else None, answer.body,
+        record.verdict,
+        None if record.verdict_detail is None else compact_json(record.verdict_detail),
+        compact_json(record.lint) if record.lint else None, record.replay_key,
         *(keys.get(name) for name in KEY_NAMES),
     )
 
