@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from itertools import islice
 from typing import Any
 
 from sandbox.postback_keys import KEY_ALIASES
@@ -110,11 +111,13 @@ def _value_warnings(where: str, name: str, value: str) -> list[LintWarning]:
     return found
 
 
-def _multi(prefix: str, source: Mapping[str, list[str]] | None) -> Iterator[LintWarning]:
-    for name, values in (source or {}).items():
+def _multi(found: list[LintWarning], prefix: str, source: Mapping[str, list[str]]) -> None:
+    for name, values in source.items():
         for value in values:
             if _could_warn(name, value):
-                yield from _value_warnings(f"{prefix}.{name}", name, value)
+                found += _value_warnings(f"{prefix}.{name}", name, value)
+                if len(found) >= MAX_WARNINGS:
+                    return
 
 
 def _path(parent: str, key: str | int) -> str:
@@ -172,10 +175,11 @@ def lint_capture(
 ) -> list[LintWarning]:
     """Every warning for one capture, at most ``MAX_WARNINGS``, in the order found."""
     found: list[LintWarning] = []
-    for source in (_multi("query", query), _multi("form", form), _json(json_value),
-                   _key_warnings(keys)):
-        for item in source:
-            found.append(item)
-            if len(found) >= MAX_WARNINGS:
-                return found
-    return found
+    _multi(found, "query", query)
+    if form and len(found) < MAX_WARNINGS:
+        _multi(found, "form", form)
+    if json_value is not None and len(found) < MAX_WARNINGS:
+        found += islice(_json(json_value), MAX_WARNINGS - len(found))
+    if keys.get("revenue") is not None or keys.get("currency") is not None:
+        found += _key_warnings(keys)
+    return found[:MAX_WARNINGS]
