@@ -3,10 +3,11 @@
 A capture's write waits for the end of the loop tick it arrived in; then the tick's writes are
 committed together, on the loop itself when the writer is free (``GroupWriter.run_now``): no
 thread hand-off, which costs more CPU around the GIL than the commit does. When the writer is
-busy (another process holds the file lock, or a thread of this one is committing), the batch
-goes to a single writer thread instead, so the loop never waits behind another transaction;
-writes that arrive meanwhile queue up and go together in the next commit. Either way the
-``GroupWriter`` applies the cross-process file lock and the per-work rollback.
+busy (a thread of this process is committing, or another process keeps the file lock for more
+than a few milliseconds), the batch goes to a single writer thread instead, so the loop never
+waits behind a long transaction; writes that arrive meanwhile queue up and go together in the
+next commit. Either way the ``GroupWriter`` applies the cross-process file lock and the
+per-work rollback.
 """
 
 from __future__ import annotations
