@@ -2,8 +2,9 @@
 
 Starts `postback-sandbox serve` (granian, default workers) on a fresh database, then runs wrk
 (Debian's package) with 50 connections: the no-op /api/ping route first (the same server's
-ceiling), then GET and POST postbacks. Each is the median of 3 runs. After each postback run it
-compares what wrk saw acknowledged (2xx) with what the database holds.
+ceiling), then GET and POST postbacks. Each is the median of 3 runs, with the server's CPU time
+per request (all its processes and threads). After each postback run it compares what wrk saw
+acknowledged (2xx) with what the database holds.
 
 Rerun: python bench/bench_capture.py [--duration 10] [--runs 3] [--connections 50]
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -65,6 +67,23 @@ def wrk(url: str, path: str, *, duration: int, connections: int, method: str, sc
     return json.loads(match.group(1))
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of the server process and its workers, every thread included.
+
+    Requests/s on a shared machine drifts with the host; CPU per request drifts less, so the
+    report gives both (Linux /proc, like wrk from Debian)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        process_group = int(fields[2])
+        if process_group == pid:  # start_server gives the server a session of its own
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def count(db: Path) -> int:
     with sqlite3.connect(db) as conn:
         return int(conn.execute("SELECT count(*) FROM captures").fetchone()[0])
@@ -93,10 +112,14 @@ def main() -> None:
             runs = []
             for _ in range(args.runs):
                 before = count(server.db)
+                cpu_before = server_cpu_seconds(server.process.pid)
                 # The Lua request() builds the postback path; /api/ping keeps its own path.
                 target = path if path != "/" else "/pb/bench/install"
                 run = wrk(server.url, target, duration=args.duration,
                           connections=args.connections, method=method, script=script)
+                requests = run["ok"] + run["bad"]
+                run["cpu_us"] = (server_cpu_seconds(server.process.pid) - cpu_before) / max(
+                    requests, 1) * 1e6
                 if path == "/":
                     run["recorded"] = count(server.db) - before
                 runs.append(run)
@@ -110,7 +133,9 @@ def main() -> None:
         rps = statistics.median(r["rps"] for r in runs)
         p50 = statistics.median(r["p50"] for r in runs)
         p99 = statistics.median(r["p99"] for r in runs)
+        cpu = statistics.median(r["cpu_us"] for r in runs)
         line = f"  {label:28} {rps:9,.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
+        line += f"  server CPU {cpu:4.0f} us/req"
         line += f"  ({rps / ceiling:.2f} of ceiling)"
         if "recorded" in runs[0]:
             acked = sum(r["ok"] for r in runs)
