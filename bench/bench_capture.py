@@ -6,7 +6,12 @@ ceiling), then GET and POST postbacks. Each is the median of 3 runs, with the se
 per request (all its processes and threads). After each postback run it compares what wrk saw
 acknowledged (2xx) with what the database holds.
 
+With ``--baseline DIR`` (another source tree, such as a git worktree of an older commit), a
+second server runs from that tree beside this one and the runs alternate between them: on a
+shared machine whose speed drifts, the paired ratios say more than either figure alone.
+
 Rerun: python bench/bench_capture.py [--duration 10] [--runs 3] [--connections 50]
+       [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sandbox.testing import start_server
+from sandbox.testing import RunningServer, start_server
 
 LUA = r"""
 local body = os.getenv("WRK_BODY")
@@ -89,54 +94,39 @@ def count(db: Path) -> int:
         return int(conn.execute("SELECT count(*) FROM captures").fetchone()[0])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is not installed: apt-get install wrk")
-    work = Path(tempfile.mkdtemp(prefix="bench-capture-"))
-    script = work / "postback.lua"
-    script.write_text(LUA)
-    server = start_server(work / "bench.db", args=["--workers", str(args.workers)])
-    results = {}
-    try:
-        for label, path, method in (
-            ("no-op /api/ping (ceiling)", "/api/ping", "GET"),
-            ("GET postback", "/", "GET"),
-            ("POST postback (JSON)", "/", "POST"),
-        ):
-            runs = []
-            for _ in range(args.runs):
-                before = count(server.db)
-                cpu_before = server_cpu_seconds(server.process.pid)
-                # The Lua request() builds the postback path; /api/ping keeps its own path.
-                target = path if path != "/" else "/pb/bench/install"
-                run = wrk(server.url, target, duration=args.duration,
-                          connections=args.connections, method=method, script=script)
-                requests = run["ok"] + run["bad"]
-                run["cpu_us"] = (server_cpu_seconds(server.process.pid) - cpu_before) / max(
-                    requests, 1) * 1e6
-                if path == "/":
-                    run["recorded"] = count(server.db) - before
-                runs.append(run)
-            results[label] = runs
-    finally:
-        server.stop()
-    print(f"capture benchmark: wrk -t2 -c{args.connections} -d{args.duration}s, "
-          f"median of {args.runs}, {args.workers} granian workers")
-    ceiling = statistics.median(r["rps"] for r in results["no-op /api/ping (ceiling)"])
+LOADS = (
+    ("no-op /api/ping (ceiling)", "/api/ping", "GET"),
+    ("GET postback", "/", "GET"),
+    ("POST postback (JSON)", "/", "POST"),
+)
+
+
+def measure(server: RunningServer, path: str, method: str, args: argparse.Namespace,
+            script: Path) -> dict:
+    """One wrk run against ``server``: its figures, CPU per request, captures recorded."""
+    before = count(server.db)
+    cpu_before = server_cpu_seconds(server.process.pid)
+    # The Lua request() builds the postback path; /api/ping keeps its own path.
+    target = path if path != "/" else "/pb/bench/install"
+    run = wrk(server.url, target, duration=args.duration, connections=args.connections,
+              method=method, script=script)
+    cpu = server_cpu_seconds(server.process.pid) - cpu_before
+    run["cpu_us"] = cpu / max(run["ok"] + run["bad"], 1) * 1e6
+    if path == "/":
+        run["recorded"] = count(server.db) - before
+    return run
+
+
+def report(name: str, results: dict[str, list[dict]]) -> None:
+    print(f"{name}:")
+    ceiling = statistics.median(r["rps"] for r in results[LOADS[0][0]])
     for label, runs in results.items():
         rps = statistics.median(r["rps"] for r in runs)
         p50 = statistics.median(r["p50"] for r in runs)
         p99 = statistics.median(r["p99"] for r in runs)
         cpu = statistics.median(r["cpu_us"] for r in runs)
         line = f"  {label:28} {rps:9,.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
-        line += f"  server CPU {cpu:4.0f} us/req"
-        line += f"  ({rps / ceiling:.2f} of ceiling)"
+        line += f"  server CPU {cpu:4.0f} us/req  ({rps / ceiling:.2f} of ceiling)"
         if "recorded" in runs[0]:
             acked = sum(r["ok"] for r in runs)
             recorded = sum(r["recorded"] for r in runs)
@@ -144,8 +134,62 @@ def main() -> None:
             line += f"  acknowledged {acked:,} recorded {recorded:,} non-2xx {errors}"
             line += "  OK" if recorded >= acked else "  LOST CAPTURES"
         print(line)
+
+
+def compare(results: dict[str, list[dict]], baseline: dict[str, list[dict]]) -> None:
+    """Medians of the paired ratios: each run against the baseline run next to it."""
+    print("this tree against the baseline (median of paired runs):")
+    for label, runs in results.items():
+        pairs = list(zip(runs, baseline[label], strict=True))
+        rps = statistics.median(run["rps"] / base["rps"] for run, base in pairs)
+        cpu = statistics.median(run["cpu_us"] / base["cpu_us"] for run, base in pairs)
+        print(f"  {label:28} requests/s x{rps:.3f}  server CPU per request x{cpu:.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="another source tree (e.g. a git worktree of an older commit): "
+                             "its server runs beside this one, runs alternate between them")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk")
+    if args.baseline and not (args.baseline / "sandbox" / "__init__.py").is_file():
+        sys.exit(f"--baseline {args.baseline}: expected a source tree with sandbox/ in it")
+    work = Path(tempfile.mkdtemp(prefix="bench-capture-"))
+    script = work / "postback.lua"
+    script.write_text(LUA)
+    options = ["--workers", str(args.workers)]
+    servers = {"this tree": start_server(work / "bench.db", args=options)}
+    try:
+        if args.baseline:
+            servers["baseline"] = start_server(
+                work / "baseline.db", args=options,
+                env={"PYTHONPATH": str(args.baseline.resolve())})
+        results: dict[str, dict[str, list[dict]]] = {name: {} for name in servers}
+        for label, path, method in LOADS:
+            for number in range(args.runs):
+                order = list(servers) if number % 2 == 0 else list(reversed(servers))
+                for name in order:
+                    run = measure(servers[name], path, method, args, script)
+                    results[name].setdefault(label, []).append(run)
+    finally:
+        for server in servers.values():
+            server.stop()
+    print(f"capture benchmark: wrk -t2 -c{args.connections} -d{args.duration}s, "
+          f"median of {args.runs}, {args.workers} granian workers")
+    for name, figures in results.items():
+        report(name, figures)
+    if args.baseline:
+        compare(results["this tree"], results["baseline"])
+    baseline = f" --baseline {args.baseline}" if args.baseline else ""
     print("rerun: python bench/bench_capture.py "
-          f"--duration {args.duration} --runs {args.runs} --connections {args.connections}")
+          f"--duration {args.duration} --runs {args.runs} --connections {args.connections}"
+          f"{baseline}")
 
 
 if __name__ == "__main__":
