@@ -75,8 +75,8 @@ def wrk(url: str, path: str, *, duration: int, connections: int, method: str, sc
 def server_cpu_seconds(pid: int) -> float:
     """CPU time (user + system) of the server process and its workers, every thread included.
 
-    Requests/s on a shared machine drifts with the host; CPU per request drifts less, so the
-    report gives both (Linux /proc, like wrk from Debian)."""
+    Requests/s alone does not say whether a change saved work or the host got faster; CPU
+    per request says what the server spent (Linux /proc, like wrk from Debian)."""
     ticks = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
