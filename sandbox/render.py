@@ -12,16 +12,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from sandbox.compact_json import compact_json
 from sandbox.generate import TrafficGenerator
 from sandbox.journey import AppEvent, Journey
 from sandbox.macro_catalogue import MacroContext, iso
 from sandbox.macros import PostbackTemplate
 from sandbox.numbered_lines import NumberedLines, uses_postback_id
-from sandbox.render_plan import Plan, dumps, json_str
+from sandbox.render_plan import Plan, json_str
 from sandbox.scenario_model import Scenario
 from sandbox.url_template import UrlRenderer
 
-_dumps = dumps
 _str = json_str
 
 
@@ -67,7 +67,7 @@ class RenderedPostback:
     def _json_tail(self) -> str:
         """``to_json`` after the seq and id: what a render job computes (see write_run_ndjson)."""
         body = self.body_text
-        headers = _dumps(dict(self.headers)) if self.headers else "{}"
+        headers = compact_json(dict(self.headers)) if self.headers else "{}"
         return (
             f'"kind":{_str(self.kind)},"network":{_str(self.network)},'
             f'"campaign":{_str(self.campaign)},'

@@ -4,21 +4,20 @@ builds the lines)."""
 
 from __future__ import annotations
 
-import json
 from json.encoder import encode_basestring
 
+from sandbox.compact_json import compact_json
 from sandbox.generate import URL_READY_MACROS
 from sandbox.macro_catalogue import MacroContext
 from sandbox.macros import Compiled, PostbackTemplate
 
-dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-json_str = encode_basestring  # what dumps does with a str, without the Python-level wrapper
+json_str = encode_basestring  # what compact_json does with a str, minus the call
 _str = json_str
 
 
 def headers_body(headers: tuple[tuple[str, str], ...], body: str | None) -> str:
     """The line from after the URL to ``"scheduled_at":"``."""
-    return (f',"headers":{dumps(dict(headers)) if headers else "{}"},'
+    return (f',"headers":{compact_json(dict(headers)) if headers else "{}"},'
             f'"body":{"null" if body is None else _str(body)},"scheduled_at":"')
 
 

@@ -7,17 +7,17 @@ and updated on the next ones; its attempts reference it by id.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sandbox.compact_json import compact_json
+
 if TYPE_CHECKING:
     from sandbox.store import Store
 
 STATES = ("pending", "retrying", "delivered", "failed")
-_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -124,8 +124,8 @@ def _insert_values(event: AttemptEvent) -> tuple[Any, ...]:
     return (
         record.run_id, record.postback_id, record.seq, record.kind, record.network,
         record.campaign, record.event_name, record.click_id, record.install_id,
-        record.event_id, record.method, event.url, _DUMPS(event.headers), record.body,
-        None if record.signing is None else _DUMPS(record.signing), record.scheduled_at,
+        record.event_id, record.method, event.url, compact_json(event.headers), record.body,
+        None if record.signing is None else compact_json(record.signing), record.scheduled_at,
         event.state, attempt.number, attempt.status, attempt.error,
         round(attempt.latency_ms, 3), ",".join(record.chaos) or None, attempt.started_at,
         event.updated_at, event.next_attempt_at, record.ctit_seconds,
@@ -135,14 +135,14 @@ def _insert_values(event: AttemptEvent) -> tuple[Any, ...]:
 def _update_values(delivery_id: int, event: AttemptEvent) -> tuple[Any, ...]:
     attempt = event.attempt
     return (
-        event.url, _DUMPS(event.headers), event.state, attempt.number, attempt.status,
+        event.url, compact_json(event.headers), event.state, attempt.number, attempt.status,
         attempt.error, round(attempt.latency_ms, 3), event.updated_at, event.next_attempt_at,
         delivery_id,
     )
 
 
 def _attempt_values(delivery_id: int, attempt: AttemptRecord) -> tuple[Any, ...]:
-    headers = _DUMPS(attempt.response_headers) if attempt.response_headers else None
+    headers = compact_json(attempt.response_headers) if attempt.response_headers else None
     return (
         delivery_id, attempt.number, attempt.started_at, attempt.status,
         round(attempt.latency_ms, 3), attempt.error, headers, attempt.response_snippet,
