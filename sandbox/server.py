@@ -9,10 +9,15 @@ streams) never starve captures.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import errno
 import os
+import signal
 import socket
+import sys
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +29,11 @@ from sandbox.settings import Settings
 from sandbox.store import Store
 from sandbox.store.retention import RetentionPolicy, prune
 from sandbox.tls import Certificate, ensure_certificate
+
+SERVER_PID_VARIABLE = "SANDBOX_SERVER_PID"  # set for the workers: the process they die with
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+ORPHAN_CHECK_SECONDS = 0.5
+WORKER_STOP_SECONDS = 1
 
 # granian's own HTTP/1 read buffer bounds the request head before the sandbox sees it; keep it
 # well above the sandbox's limits so oversized heads reach the receiver and are recorded (431).
@@ -47,6 +57,9 @@ def reserve_port(host: str, port: int) -> Bound:
     """Check that the address is free (port 0: pick a free one) before starting workers."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As servers bind: a port whose old connections linger in TIME_WAIT (after a kill or
+        # a stop with keep-alive clients) is free; one with a listener on it is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
@@ -89,6 +102,7 @@ def serve(settings: Settings, announce: Callable[[Bound], None]) -> None:
         bound = dataclasses.replace(bound, certificate=certificate)
         tls = {"ssl_cert": certificate.cert, "ssl_key": certificate.key}
     os.environ.update(Settings(**{**settings.__dict__, "port": bound.port}).to_env())
+    os.environ[SERVER_PID_VARIABLE] = str(os.getpid())
     server = Server(
         "sandbox.web.entry:from_environment",
         address=bound.host,
@@ -108,7 +122,42 @@ def serve(settings: Settings, announce: Callable[[Bound], None]) -> None:
             for name, fmt in (("console", "generic"), ("access", "access"))
         }},
         respawn_failed_workers=True,
+        # A worker still running a second after SIGTERM is killed: what it acknowledged is
+        # committed already, and a worker that was still starting when the stop came may
+        # never have seen the signal (it would otherwise hold the stop forever).
+        workers_kill_timeout=WORKER_STOP_SECONDS,
         **tls,
     )
     server.on_startup(lambda: announce(bound))
     server.serve()
+
+
+def die_with_server() -> None:
+    """Called in each worker: end it when the server process ends, even by SIGKILL.
+
+    Linux kills the worker the moment its parent dies (PR_SET_PDEATHSIG); elsewhere a daemon
+    thread notices the new parent. SIGKILL, not SIGTERM: a worker still starting up would
+    swallow SIGTERM in the handler it inherited from the server process, and what a worker
+    has acknowledged is committed already.
+    """
+    server_pid = int(os.environ.get(SERVER_PID_VARIABLE, "0"))
+    if not server_pid:
+        return  # not started by ``serve``
+    if not _parent_death_signal(signal.SIGKILL):
+        threading.Thread(target=_watch_parent, args=(server_pid,), daemon=True,
+                         name="sandbox-orphan-watch").start()
+    if os.getppid() != server_pid:  # the server died before the signal was asked for
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _parent_death_signal(signum: int) -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    return bool(libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0)
+
+
+def _watch_parent(server_pid: int) -> None:
+    while os.getppid() == server_pid:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    os.kill(os.getpid(), signal.SIGKILL)

@@ -24,6 +24,7 @@ from flask import Flask
 
 from sandbox import logs
 from sandbox.app import create_app
+from sandbox.server import die_with_server
 from sandbox.settings import Settings, load_settings, with_admin_token
 from sandbox.store.retention import RetentionPolicy
 from sandbox.web.auth import LOGIN_PATH, LOGOUT_PATH, AdminGate
@@ -165,6 +166,7 @@ def from_environment() -> SandboxASGI:
     The server process has already applied the config file once; workers do not re-apply it
     (that would restart channel counters each time a worker starts).
     """
+    die_with_server()
     _scrub_cgi_variables()
     settings = dataclasses.replace(load_settings(), config=None)
     logs.configure(settings.log_level)
