@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -304,10 +306,17 @@ def test_a_limit_the_server_would_enforce_first_is_a_config_error(name: str, val
 
 
 def test_serve_refuses_max_headers_300_with_exit_2(tmp_path: Path):
-    done = subprocess.run([sys.executable, "-m", "sandbox", "serve", "--port", "0", "--db",
-                           str(tmp_path / "x.db"), "--max-headers", "300"],
-                          capture_output=True, text=True, timeout=30)
-    assert done.returncode == 2 and "max_headers" in done.stderr
+    serve = subprocess.Popen([sys.executable, "-m", "sandbox", "serve", "--port", "0", "--db",
+                              str(tmp_path / "x.db"), "--max-headers", "300"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    try:
+        _, stderr = serve.communicate(timeout=30)
+    finally:  # had it started serving, its workers go too
+        if serve.poll() is None:
+            os.killpg(serve.pid, signal.SIGKILL)
+            serve.communicate()
+    assert serve.returncode == 2 and "max_headers" in stderr
 
 
 # --- read_body against any split of a body, whole or cut ---
