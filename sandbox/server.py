@@ -37,6 +37,9 @@ WORKER_STOP_SECONDS = 1
 
 # granian's own HTTP/1 read buffer bounds the request head before the sandbox sees it; keep it
 # well above the sandbox's limits so oversized heads reach the receiver and are recorded (431).
+# A head past it gets granian's bare 431, unrecorded. granian 2.8.9 configures nothing else of
+# its parser (hyper): the header-line and URI limits are fixed (settings.SERVER_MAX_*), and a
+# head slower than header_read_timeout is dropped without an answer (tests/test_framing.py).
 MIN_HTTP1_BUFFER = 417_792
 
 
@@ -110,7 +113,8 @@ def serve(settings: Settings, announce: Callable[[Bound], None]) -> None:
         interface=Interfaces.ASGI,
         workers=settings.workers,
         factory=True,
-        # Slow clients: a request head must arrive within header_timeout.
+        # Slow clients: a request head must arrive within header_timeout (then granian closes
+        # the connection unanswered); a body within body_timeout (the sandbox answers 408).
         http1_settings=HTTP1Settings(
             header_read_timeout=int(settings.header_timeout * 1000),
             max_buffer_size=http1_buffer_size(settings),

@@ -18,6 +18,11 @@ from sandbox.errors import ConfigError
 
 DEFAULT_PORT = 8377
 DEFAULT_DB = "./postback-sandbox.db"
+# The HTTP server's own fixed limits (granian 2.8.9: hyper and the http crate; not configurable).
+# Past them it answers itself, before the sandbox sees the request, so nothing is recorded; the
+# sandbox's limits must stay below them to be the ones that trip.
+SERVER_MAX_HEADERS = 100  # header lines, Host included: 431 from the server above
+SERVER_MAX_URI = 65_534  # bytes of the request target: 414 from the server above
 
 
 @dataclass(frozen=True)
@@ -31,11 +36,12 @@ class Settings:
     max_body: int = 1024 * 1024
     max_decoded_body: int = 16 * 1024 * 1024
     max_wait: float = 300.0  # the longest `within`/`during`/long-poll a client may ask for
-    max_headers: int = 100  # header lines per request (431 above)
+    max_headers: int = 64  # header lines per request (431 above); at most SERVER_MAX_HEADERS - 1
     max_header_bytes: int = 32 * 1024  # names + values of all headers (431 above)
     max_url: int = 8 * 1024  # path + query string (414 above)
     max_json_depth: int = 64  # deeper JSON bodies are kept raw only
     header_timeout: float = 10.0  # seconds a client may take to send its headers
+    body_timeout: float = 10.0  # seconds a client may take to send its whole body (408 after)
     token: str | None = None  # admin token for /api and /ui; generated when exposed
     max_postbacks: int = 0  # retention: keep the newest N captures (0 keeps all)
     max_age: str | None = None  # retention: drop captures older than this, e.g. 7d, 12h
@@ -146,6 +152,9 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"{name}: expected a positive number", field=name)
     if not 1 <= settings.header_timeout <= 60:
         raise ConfigError("header_timeout: expected 1 to 60 seconds", field="header_timeout")
+    if not 1 <= settings.body_timeout <= 600:
+        raise ConfigError("body_timeout: expected 1 to 600 seconds", field="body_timeout")
+    _check_server_bounds(settings)
     if settings.max_postbacks < 0:
         raise ConfigError("max_postbacks: expected 0 (keep all) or more", field="max_postbacks")
     if settings.token is not None and len(settings.token) < 8:
@@ -157,3 +166,16 @@ def _check(settings: Settings) -> None:
             f"got {settings.log_level!r}",
             field="log_level",
         )
+
+
+def _check_server_bounds(settings: Settings) -> None:
+    """A sandbox limit at or above the server's own would never trip: refuse it."""
+    if settings.max_headers >= SERVER_MAX_HEADERS:
+        raise ConfigError(
+            f"max_headers: expected at most {SERVER_MAX_HEADERS - 1}; the HTTP server itself "
+            f"refuses requests of more than {SERVER_MAX_HEADERS} header lines, unrecorded",
+            field="max_headers")
+    if settings.max_url > SERVER_MAX_URI - 1_000:
+        raise ConfigError(
+            f"max_url: expected at most {SERVER_MAX_URI - 1_000}; the HTTP server itself "
+            f"refuses request targets over {SERVER_MAX_URI} bytes, unrecorded", field="max_url")

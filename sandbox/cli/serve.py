@@ -62,16 +62,21 @@ def _env(name: str) -> str:
                    "127.0.0.1 and not given).")
 @click.option("--max-body", envvar=_env("max_body"), default=1024 * 1024, type=int,
               show_default=True, help="Largest body accepted, in bytes; larger ones get 413.")
-@click.option("--max-headers", envvar=_env("max_headers"), default=100, type=int,
-              show_default=True, help="Most header lines per request; more get 431.")
+@click.option("--max-headers", envvar=_env("max_headers"), default=64, type=int,
+              show_default=True, help="Most header lines per request; more get 431 "
+                                      "(at most 99: the HTTP server refuses over 100 itself).")
 @click.option("--max-header-bytes", envvar=_env("max_header_bytes"), default=32 * 1024,
               type=int, show_default=True, help="Largest total header size; larger get 431.")
 @click.option("--max-url", envvar=_env("max_url"), default=8 * 1024, type=int,
-              show_default=True, help="Longest path + query string; longer get 414.")
+              show_default=True, help="Longest path + query string; longer get 414 "
+                                      "(at most 64534: the HTTP server refuses over 65534).")
 @click.option("--max-json-depth", envvar=_env("max_json_depth"), default=64, type=int,
               show_default=True, help="Deeper JSON bodies are stored raw, not parsed.")
 @click.option("--header-timeout", envvar=_env("header_timeout"), default=10.0, type=float,
               show_default=True, help="Seconds a client may take to send its request head.")
+@click.option("--body-timeout", envvar=_env("body_timeout"), default=10.0, type=float,
+              show_default=True, help="Seconds a client may take to send its whole body; "
+                                      "slower ones get 408, recorded with what arrived.")
 @click.option("--max-wait", envvar=_env("max_wait"), default=300.0, type=float,
               show_default=True, help="Longest 'within' or long-poll wait a client may ask for.")
 @click.option("--max-postbacks", envvar=_env("max_postbacks"), default=0, type=int,

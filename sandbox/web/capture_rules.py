@@ -44,10 +44,11 @@ REFUSED_PREFIX_BYTES = 4096
 class ReceiverLimits:
     max_body: int = 1024 * 1024
     max_decoded: int = 16 * 1024 * 1024
-    max_headers: int = 100
+    max_headers: int = 64
     max_header_bytes: int = 32 * 1024
     max_url: int = 8 * 1024
     max_json_depth: int = 64
+    body_timeout: float = 10.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReceiverLimits:
@@ -55,6 +56,7 @@ class ReceiverLimits:
             max_body=settings.max_body, max_decoded=settings.max_decoded_body,
             max_headers=settings.max_headers, max_header_bytes=settings.max_header_bytes,
             max_url=settings.max_url, max_json_depth=settings.max_json_depth,
+            body_timeout=settings.body_timeout,
         )
 
 
@@ -121,14 +123,37 @@ def head_refusal(
     return None
 
 
+def body_incomplete(received: int, declared: int | None) -> SandboxError:
+    """A body that ended before it was whole: short of its Content-Length, or a chunked body
+    whose framing broke or whose client left (the HTTP server does not say which)."""
+    if declared is None:
+        message = (f"chunked body broken off after {received} bytes: bad chunk framing, "
+                   "or the client closed the connection")
+    else:
+        message = f"received {received} of {declared} bytes before the connection ended"
+    return SandboxError(message, code="body_incomplete", status=400, field="body")
+
+
+def body_timed_out(received: int, timeout: float) -> SandboxError:
+    return SandboxError(
+        f"body not received whole within {timeout:g} s (--body-timeout); "
+        f"{received} bytes arrived",
+        code="body_timeout", status=408, field="body",
+    )
+
+
 def body_refusal(limits: ReceiverLimits, *, too_large: bool, size: int,
-                 channel_problem: str | None) -> Refusal | None:
+                 channel_problem: str | None, cut: SandboxError | None = None) -> Refusal | None:
+    """The refusal a body earns: too large, then not arrived whole (``cut``), then a bad
+    channel name."""
     if too_large:
         return refusal(
             413, "body_too_large",
             f"body of {size} bytes exceeds the limit of {limits.max_body} bytes; "
             "recorded with its first bytes",
         )
+    if cut is not None:
+        return refusal(cut.status, cut.code, cut.message)
     if channel_problem:
         return refusal(400, "bad_channel", channel_problem)
     return None

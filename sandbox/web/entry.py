@@ -110,7 +110,7 @@ class SandboxASGI:
     def __init__(self, wsgi: SandboxWSGI, *, threads: int) -> None:
         self.wsgi = wsgi
         self.captures = AsyncReceiver(wsgi.receiver.desk)
-        self.own_routes = WSGIBridge(wsgi.own_route, threads=threads)
+        self.own_routes = WSGIBridge(wsgi.own_route, threads=threads, limits=wsgi.limits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

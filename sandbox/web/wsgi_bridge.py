@@ -16,12 +16,22 @@ import io
 import logging
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from http import HTTPStatus
 from typing import Any
 
-from sandbox.web.capture_asgi import Receive, Scope, Send
-from sandbox.web.capture_rules import internal_error
+from sandbox.channels import Answer
+from sandbox.errors import SandboxError
+from sandbox.web.capture_asgi import Receive, Scope, Send, declared_length, scope_headers
+from sandbox.web.capture_rules import (
+    ReceiverLimits,
+    body_incomplete,
+    body_timed_out,
+    error_answer,
+    internal_error,
+)
 
 log = logging.getLogger("sandbox.web")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -39,6 +49,10 @@ class Inbox:
         self._receive = receive
         self.chunks: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=4)  # None: the end
         self.gone = threading.Event()
+        self.broken = False  # the body ended without its final message (see read_body)
+
+    async def next_chunk(self, timeout: float) -> bytes | None:
+        return await asyncio.wait_for(self.chunks.get(), timeout)
 
     async def pump(self) -> None:
         reading = True
@@ -47,6 +61,7 @@ class Inbox:
             if message["type"] != "http.request":
                 self.gone.set()
                 if reading:
+                    self.broken = True
                     await self.chunks.put(None)
                 return
             if reading:
@@ -57,28 +72,53 @@ class Inbox:
 
 
 class RequestBody(io.RawIOBase):
-    """``wsgi.input``: the body, read from the app's thread as the client sends it."""
+    """``wsgi.input``: the body, read from the app's thread as the client sends it, and ended
+    by the bridge (``wsgi.input_terminated``), chunked or not. A body that is cut short, too
+    slow or over the limit raises the ``SandboxError`` the app answers with (and /mmp/
+    records)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, inbox: Inbox) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, inbox: Inbox, limits: ReceiverLimits,
+                 declared: int | None) -> None:
         self._loop = loop
         self._inbox = inbox
+        self._limits = limits
+        self._declared = declared
+        self._deadline = time.monotonic() + limits.body_timeout
         self._buffer = b""
         self._ended = False
+        self._received = 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, target: Any) -> int:
         while not self._buffer and not self._ended:
-            chunk = _on_loop(self._loop, self._inbox.chunks.get)
-            if chunk is None:
-                self._ended = True
-            else:
-                self._buffer = chunk
+            self._take(self._next_chunk())
         size = min(len(target), len(self._buffer))
         target[:size] = self._buffer[:size]
         self._buffer = self._buffer[size:]
         return size
+
+    def _next_chunk(self) -> bytes | None:
+        remaining = self._deadline - time.monotonic()
+        try:
+            return _on_loop(self._loop, self._inbox.next_chunk, max(remaining, 0))
+        except TimeoutError:
+            raise body_timed_out(self._received, self._limits.body_timeout) from None
+
+    def _take(self, chunk: bytes | None) -> None:
+        if chunk is None:
+            self._ended = True
+            if self._inbox.broken:
+                raise body_incomplete(self._received, self._declared)
+            return
+        self._received += len(chunk)
+        if self._received > self._limits.max_body:
+            raise SandboxError(
+                f"body of more than {self._limits.max_body} bytes exceeds the limit of "
+                f"{self._limits.max_body} bytes", code="body_too_large", status=413,
+                field="body")
+        self._buffer = chunk
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop, function: Callable[..., Awaitable[Any]],
@@ -111,6 +151,7 @@ def build_environ(scope: Scope, body: Any) -> dict[str, Any]:
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": scope.get("scheme", "http"),
         "wsgi.input": body,
+        "wsgi.input_terminated": True,  # chunked bodies too: werkzeug reads them to the end
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": True,
@@ -154,8 +195,13 @@ class _Answer:
         if chunk or not more:
             self._deliver({"type": "http.response.body", "body": chunk, "more_body": more})
 
+    def _is_error(self) -> bool:
+        return self._head is not None and self._head["status"] >= 400
+
     def _deliver(self, message: dict[str, Any]) -> None:
-        if self._gone.is_set():
+        # A broken request body looks to the server like a client that left, yet the client
+        # may be waiting for its 400: an error answer (short, never a stream) still goes out.
+        if self._gone.is_set() and not self._is_error():
             raise ClientGone("the client closed the connection")
         try:
             _on_loop(self._loop, self._send, message)
@@ -164,15 +210,19 @@ class _Answer:
 
 
 class WSGIBridge:
-    def __init__(self, app: WSGIApp, *, threads: int) -> None:
+    def __init__(self, app: WSGIApp, *, threads: int, limits: ReceiverLimits | None = None
+                 ) -> None:
         self.app = app
+        self.limits = limits or ReceiverLimits()
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="sandbox-app")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
         inbox = Inbox(receive)
         pump = loop.create_task(inbox.pump())
-        environ = build_environ(scope, io.BufferedReader(RequestBody(loop, inbox)))
+        declared, _ = declared_length(scope_headers(scope))
+        body = RequestBody(loop, inbox, self.limits, declared)
+        environ = build_environ(scope, io.BufferedReader(body))
         answer = _Answer(loop, send, inbox.gone)
         try:
             await loop.run_in_executor(self.pool, self._run, environ, answer)
@@ -192,13 +242,20 @@ class WSGIBridge:
                     close()
         except ClientGone:
             pass
+        except SandboxError as exc:  # the body, read outside Flask (the login form)
+            self._fail(answer, error_answer(exc.status, exc.code, exc.message))
         except Exception:  # a traceback is logged, never sent
             log.exception("request to %s failed", environ.get("PATH_INFO"))
-            if not answer.started:
-                failed = internal_error()
-                answer.start_response("500 Internal Server Error", list(failed.headers.items()))
-                with contextlib.suppress(ClientGone):
-                    answer.write((failed.body or "").encode("utf-8"), more=False)
+            self._fail(answer, internal_error())
+
+    @staticmethod
+    def _fail(answer: _Answer, failed: Answer) -> None:
+        if answer.started:
+            return
+        status = f"{failed.status} {HTTPStatus(failed.status).phrase}"
+        answer.start_response(status, list(failed.headers.items()))
+        with contextlib.suppress(ClientGone):
+            answer.write((failed.body or "").encode("utf-8"), more=False)
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
