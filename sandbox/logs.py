@@ -8,6 +8,7 @@ for warnings and errors.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import threading
@@ -32,12 +33,14 @@ class BufferedHandler(logging.StreamHandler):
         if record.levelno >= logging.WARNING:
             self.flush_now()
 
+    # A log on a full disk must not cost a capture its answer (nor stop the ticker): the lines
+    # that cannot be written are lost.
     def write_line(self, text: str) -> None:
-        with self.lock or threading.Lock():
+        with self.lock or threading.Lock(), contextlib.suppress(OSError):
             self.stream.write(text + "\n")
 
     def flush_now(self) -> None:
-        with self.lock or threading.Lock():
+        with self.lock or threading.Lock(), contextlib.suppress(OSError):
             self.stream.flush()
 
     def _tick(self) -> None:

@@ -37,7 +37,8 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["status", "version", "postbacks"],
         "properties": {
-            "status": {"const": "ok"},
+            "status": {"enum": ["ok", "degraded"]},
+            "reason": {"type": "string", "description": "why degraded (writes failing)"},
             "version": {"type": "string"},
             "postbacks": {"type": "integer"},
             "pruned": {"type": "integer", "description": "captures removed by retention"},
@@ -205,7 +206,7 @@ def _paths() -> dict[str, Any]:
                 "summary": "Delete captured postbacks, of one channel or all",
                 "parameters": [param("channel")],
                 "responses": {"200": json_response("How many were deleted", "Deleted"),
-                              **ERRORS},
+                              **ERRORS, "503": json_response("Disk full: no room", "Error")},
             },
         },
         "/api/postbacks/{capture_id}": {"get": {

@@ -77,6 +77,7 @@ def prepare(settings: Settings) -> Store:
     """Everything that can fail with a clear message, done before the server starts."""
     store = Store(settings.db)
     store.check_writable()
+    store.reserve.keep()  # room to delete in when the disk fills (sandbox/store/space.py)
     apply_config_file(store, settings.config)
     policy = RetentionPolicy(
         max_postbacks=settings.max_postbacks, max_age_seconds=settings.max_age_seconds

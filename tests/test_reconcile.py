@@ -3,10 +3,14 @@ attributed; 200 when everything reconciles, 417 (like a failed assertion) otherw
 
 from __future__ import annotations
 
+import uuid
+
+import httpx
 import pytest
 
 from sandbox.store.deliveries import AttemptEvent, AttemptRecord, DeliveryRecord
-from tests.live_helpers import IDFV, click, configure, wait_for_deliveries
+from tests.live_helpers import IDFV, click, configure, network_spec, wait_for_deliveries
+from tests.test_live_loop import click_and_install, delivered_timeline, eventually
 
 
 @pytest.fixture
@@ -82,24 +86,36 @@ def test_an_install_delivered_twice_is_reported(client, store, loop):
     status, body = reconcile(client)
     assert status == 417
     assert body["installs_postbacked_more_than_once"]["items"] == [
-        {"install_id": install_id, "deliveries": 2}]
+        {"install_id": install_id, "deliveries": 2, "accepted": 2}]
 
 
-def test_scope_by_network_and_time(client, loop, clock):
-    loop(postback=False)
-    clock.advance(60)
-    since = "2026-01-01T00:00:30Z"
-    loop()
-    assert reconcile(client, f"channel=net1&since={since}")[0] == 200
-    assert reconcile(client, "channel=net1&network=other")[0] == 200
-    status, body = reconcile(client, "channel=elsewhere")  # not a network's name: all clicks
-    assert status == 417 and body["network"] is None and body["missing"]["count"] == 2
+@pytest.fixture
+def over_http(server):
+    """A fresh network and campaign on a real server, delivering to its own receiver."""
+    network = f"net-{uuid.uuid4().hex[:8]}"
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        http.put(f"/api/networks/{network}",
+                 json=network_spec(server.url, network)).raise_for_status()
+        http.put(f"/api/campaigns/{network}-launch", json={
+            "network": network, "redirect": "https://apps.apple.com/app/id1?ct={click_id}",
+        }).raise_for_status()
+        yield http, network
 
 
-@pytest.mark.parametrize("query,field", [
-    ("", "channel"), ("channel=bad%20name", "channel"), ("channel=a&key=event_name", "key"),
-    ("channel=a&since=never", "since"), ("channel=a&limit=5", "limit"),
-])
-def test_bad_parameters_are_refused(client, query, field):
-    status, body = reconcile(client, query)
-    assert status == 400 and body["error"]["field"] == field
+@pytest.mark.slow
+def test_a_resent_install_postback_is_reported_as_postbacked_twice(over_http):
+    """A re-send is one more attempt on the same delivery row; its 2xx counts all the same."""
+    http, network = over_http
+    click_id, install = click_and_install(http, network)
+    view = delivered_timeline(http, click_id, network)
+    delivery_id = next(e["attempt"]["delivery_id"] for e in view["entries"]
+                       if e["kind"] == "attempt")
+    resent = http.post(f"/api/deliveries/{delivery_id}/resend")
+    assert resent.status_code == 200, resent.text
+    assert eventually(lambda: http.get(f"/api/postbacks?channel={network}").json()["count"] == 2)
+    answer = http.get("/api/reconcile", params={"channel": network})
+    assert answer.status_code == 417, answer.json()
+    body = answer.json()
+    assert body["installs_postbacked_more_than_once"]["items"] == [
+        {"install_id": install["install_id"], "deliveries": 1, "accepted": 2}]
+    assert [d["click_id"] for d in body["duplicates"]["items"]] == [click_id]

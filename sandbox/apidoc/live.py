@@ -141,7 +141,8 @@ SCHEMAS: dict[str, Any] = {
             "without_key": _listed({"type": "integer", "description": "capture id"}),
             "duplicates": _listed({"type": "object", "description": (
                 "the same click id and event name accepted more than once")}),
-            "installs_postbacked_more_than_once": _listed(OBJECT),
+            "installs_postbacked_more_than_once": _listed({"type": "object", "description": (
+                "install_id, deliveries (rows) and accepted (2xx attempts, re-sends included)")}),
         },
     },
 }

@@ -1,8 +1,9 @@
 """Reconcile what a channel received against what the live loop issued, keyed by click id:
 clicks whose attributed install produced no postback, postbacks with click ids no click
 carries, duplicates (the same click id and event arriving twice), and installs whose install
-postback was delivered more than once. ``ok`` is true only when all four are empty; the API
-answers 200 then and 417 otherwise, like an assertion.
+postback was answered 2xx more than once (a re-send counts: it is one more attempt on the same
+delivery). ``ok`` is true only when all four are empty; the API answers 200 then and 417
+otherwise, like an assertion.
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ def reconcile(store: Store, scope: Scope) -> dict[str, Any]:
     unknown = [{"click_id": key, "captures": ids} for key, ids in unknown_keys(store, scope)]
     missing = [{"click_id": click, "install_id": install}
                for install, click in installs_without_capture(store, scope)]
-    twice = [{"install_id": install, "deliveries": count}
-             for install, count in installs_delivered_twice(store, scope.network)]
+    twice = [{"install_id": install, "deliveries": deliveries, "accepted": accepted}
+             for install, deliveries, accepted in installs_delivered_twice(store, scope.network)]
     ok = not (missing or unknown or duplicates or twice or without_key)
     return {
         "ok": ok,

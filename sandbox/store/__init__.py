@@ -17,7 +17,7 @@ from typing import Any
 from sandbox.errors import ConfigError
 from sandbox.store.captures import CaptureRepository
 from sandbox.store.channels import ChannelRepository
-from sandbox.store.checkpointer import Checkpointer
+from sandbox.store.checkpointer import WAL_LIMIT, Checkpointer
 from sandbox.store.clicks import ClickRepository
 from sandbox.store.deliveries import DeliveryRepository
 from sandbox.store.forwards import ForwardRepository
@@ -27,6 +27,7 @@ from sandbox.store.runs import RunRepository
 from sandbox.store.schema import MIGRATIONS, migrate
 from sandbox.store.settings_version import SettingsVersion
 from sandbox.store.skan_keys import SkanKeyRepository
+from sandbox.store.space import SpaceReserve, WriteHealth, is_disk_full
 from sandbox.store.writer import GroupWriter
 
 __all__ = ["Store", "SCHEMA_VERSION"]
@@ -50,9 +51,12 @@ class Store:
         except sqlite3.Error as exc:
             raise ConfigError(f"cannot open database {self.path}: {exc}") from None
         lock = None if self.path == ":memory:" else f"{self.path}.lock"
-        self.checkpointer = Checkpointer(self.connection)
+        self.reserve = SpaceReserve(None if lock is None else self.path)
+        self.write_health = WriteHealth(None if lock is None else f"{self.path}.health")
+        self.checkpointer = Checkpointer(self.connection, self.reserve.restore,
+                                         None if lock is None else f"{self.path}-wal")
         self.settings_version = SettingsVersion(None if lock is None else f"{self.path}.settings")
-        self.writer = GroupWriter(self.connection, lock, self.checkpointer.committed)
+        self.writer = GroupWriter(self.connection, lock, self._committed)
         self.captures = CaptureRepository(self)
         self.channels = ChannelRepository(self)
         self.runs = RunRepository(self)
@@ -62,6 +66,13 @@ class Store:
         self.installs = InstallRepository(self)
         self.live_config = LiveConfigRepository(self)
         self.forwards = ForwardRepository(self)
+
+    def _committed(self, error: BaseException | None) -> None:
+        self.checkpointer.committed()
+        if error is None:
+            self.write_health.succeeded()
+        elif is_disk_full(error):
+            self.write_health.failed()
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection, opened on first use."""
@@ -77,6 +88,7 @@ class Store:
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it
+            conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")  # the WAL file's size says
             # Reading pages through a memory map roughly halves the cost of scans (JSON-path
             # assertions over 100,000 rows); it reserves address space, not memory.
             conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
@@ -104,6 +116,7 @@ class Store:
             self.checkpointer.checkpoint()
         self.writer.close()
         self.settings_version.close()
+        self.write_health.close()
         with self._all_lock:
             for conn in self._all:
                 conn.close()

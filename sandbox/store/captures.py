@@ -13,6 +13,7 @@ from sandbox.capture import CaptureRecord
 from sandbox.channels import Answer
 from sandbox.compact_json import compact_json
 from sandbox.postback_keys import KEY_NAMES
+from sandbox.store.space import BATCH_BYTES, delete_making_room, is_disk_full
 
 if TYPE_CHECKING:
     from sandbox.store import Store
@@ -29,6 +30,9 @@ _INSERT = (
     f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
 )
 SQLITE_MAX_INT = 2**63 - 1
+# About what a row holds, to size a batch without reading the blobs (length() does not).
+_ROW_BYTES = ("length(body) + ifnull(length(decoded_body), 0) + ifnull(length(json_body), 0) "
+              "+ length(headers_json) + length(query_json) + 512")
 
 
 def _blob(value: bytes | None) -> bytearray | None:
@@ -256,10 +260,34 @@ class CaptureRepository:
         return int(row[0] or 0)
 
     def delete(self, channel: str | None = None) -> int:
+        """Delete every capture (of ``channel``); answer how many. A full disk is when space is
+        wanted most: then the deletion makes room first (sandbox/store/space.py)."""
         conn = self._store.connection()
-        if channel is None:
-            return conn.execute("DELETE FROM captures").rowcount
-        return conn.execute("DELETE FROM captures WHERE channel = ?", (channel,)).rowcount
+        where, params = ("WHERE channel = ?", [channel]) if channel is not None else ("", [])
+        try:
+            deleted = int(conn.execute(f"DELETE FROM captures {where}", params).rowcount)
+        except sqlite3.OperationalError as exc:
+            if not is_disk_full(exc):
+                raise
+            deleted = delete_making_room(
+                conn, self._store.reserve, lambda: self._delete_batch(conn, where, params))
+        self._store.write_health.succeeded()
+        return deleted
+
+    @staticmethod
+    def _delete_batch(conn: sqlite3.Connection, where: str, params: list[Any]) -> int:
+        """Delete the oldest captures holding about ``BATCH_BYTES`` (at least one)."""
+        rows = conn.execute(f"SELECT id, {_ROW_BYTES} FROM captures {where} ORDER BY id "
+                            "LIMIT 10000", params).fetchall()
+        last, total = None, 0
+        for capture_id, size in rows:
+            if last is not None and total + size > BATCH_BYTES:
+                break
+            last, total = capture_id, total + size
+        if last is None:
+            return 0
+        bound = "AND id <= ?" if where else "WHERE id <= ?"
+        return int(conn.execute(f"DELETE FROM captures {where} {bound}", [*params, last]).rowcount)
 
     def channel_counts(self) -> list[tuple[str, int, int]]:
         """(channel, captures, newest id) for every channel that has captures."""

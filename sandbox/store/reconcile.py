@@ -75,12 +75,14 @@ def installs_without_capture(store: Store, scope: Scope) -> list[tuple[str, str]
     return [(str(r[0]), str(r[1])) for r in rows]
 
 
-def installs_delivered_twice(store: Store, network: str | None) -> list[tuple[str, int]]:
-    """(install id, deliveries) of live installs whose install postback was delivered more
-    than once."""
-    clause, params = ("AND network = ?", [network]) if network is not None else ("", [])
+def installs_delivered_twice(store: Store, network: str | None) -> list[tuple[str, int, int]]:
+    """(install id, deliveries, accepted attempts) of live installs whose install postback was
+    answered 2xx more than once: by two deliveries, or by one delivery and its re-send."""
+    clause, params = ("AND d.network = ?", [network]) if network is not None else ("", [])
     rows = store.connection().execute(
-        "SELECT install_id, count(*) FROM deliveries WHERE run_id IS NULL AND kind = 'install' "
-        f"AND state = 'delivered' AND install_id IS NOT NULL {clause} "
-        "GROUP BY install_id HAVING count(*) > 1 ORDER BY min(id)", params)
-    return [(str(r[0]), int(r[1])) for r in rows]
+        "SELECT d.install_id, count(DISTINCT d.id), count(*) FROM deliveries d "
+        "JOIN attempts a ON a.delivery_id = d.id "
+        "WHERE d.run_id IS NULL AND d.kind = 'install' AND d.install_id IS NOT NULL "
+        f"AND a.status BETWEEN 200 AND 299 {clause} "
+        "GROUP BY d.install_id HAVING count(*) > 1 ORDER BY min(d.id)", params)
+    return [(str(r[0]), int(r[1]), int(r[2])) for r in rows]

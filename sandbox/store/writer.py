@@ -54,7 +54,7 @@ class GroupWriter:
         self,
         connect: Callable[[], sqlite3.Connection],
         lock_path: str | None,
-        on_commit: Callable[[], None] = lambda: None,
+        on_commit: Callable[[BaseException | None], None] = lambda error: None,
     ) -> None:
         self._connect = connect
         self._on_commit = on_commit
@@ -136,9 +136,11 @@ class GroupWriter:
 
     def _commit_locked(self, batch: list[_Job], lock_file: IO[bytes] | None) -> None:
         """Commit ``batch`` as the leader holding the file lock; then release both."""
+        error: BaseException | None = None
         try:
-            self._commit(self._connect(), batch)
+            error = self._commit(self._connect(), batch)
         except Exception as exc:  # the connection could not be opened: every job fails
+            error = exc
             for job in batch:
                 for outcome in job.outcomes:
                     outcome.error = outcome.error or exc
@@ -146,7 +148,7 @@ class GroupWriter:
             if lock_file is not None:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
             self._hand_over(batch)
-        self._on_commit()
+        self._on_commit(error)
 
     def _hand_over(self, batch: list[_Job]) -> None:
         """Mark the batch done, wake its threads, and pass the leadership to the next job."""
@@ -180,7 +182,9 @@ class GroupWriter:
             self._lock_handle = None
 
     @staticmethod
-    def _commit(conn: sqlite3.Connection, batch: list[_Job]) -> None:
+    def _commit(conn: sqlite3.Connection, batch: list[_Job]) -> BaseException | None:
+        """Run and commit the batch; answer the error that sank the whole transaction, if any
+        (one work failing alone among others is that work's outcome, not the batch's)."""
         pairs = [pair for job in batch for pair in zip(job.works, job.outcomes, strict=True)]
         try:
             # Optimistic: one transaction, no savepoints (they cost two statements per work).
@@ -194,7 +198,7 @@ class GroupWriter:
                 conn.execute("ROLLBACK")
                 if len(pairs) == 1:
                     pairs[0][1].error = exc
-                    return
+                    return exc
                 conn.execute("BEGIN IMMEDIATE")
                 _isolated(conn, pairs)
             conn.execute("COMMIT")
@@ -204,6 +208,8 @@ class GroupWriter:
             for _, outcome in pairs:
                 outcome.error = outcome.error or exc
                 outcome.result = None
+            return exc
+        return None
 
 
 def _isolated(conn: sqlite3.Connection, pairs: list[tuple[Work, Outcome]]) -> None:

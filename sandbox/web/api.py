@@ -35,8 +35,10 @@ def _channel_name(name: str) -> str:
 @api.get("/health")
 def health() -> Response:
     store = sandbox().store
-    return jsonify({"status": "ok", "version": __version__, "postbacks": store.captures.count(),
-                    "pruned": pruned_count(store)})
+    problem = store.write_health.problem()  # a load from a shared map: cheap enough to poll
+    reason = {"reason": problem} if problem else {}
+    return jsonify({"status": "degraded" if problem else "ok", **reason, "version": __version__,
+                    "postbacks": store.captures.count(), "pruned": pruned_count(store)})
 
 
 @api.get("/openapi.json")
