@@ -17,10 +17,12 @@ from hypothesis import strategies as st
 
 from sandbox.assertions import check
 from sandbox.clock import FakeClock
-from sandbox.errors import SandboxError
+from sandbox.delivery.expectations import parse_expectations
+from sandbox.errors import SandboxError, ScenarioError
 from sandbox.matchers import parse_assertion
 from sandbox.postback_query import page, parse_query
 from sandbox.user_regex import MAX_REGEX_INPUT, compile_user_regex
+from tests.scenario_helpers import build
 
 NESTED = "(a+)+$"  # Python's re backtracks 2^n times on "a" * n + "!"
 EVIL_VALUE = "a" * 30 + "!"
@@ -240,3 +242,11 @@ def test_a_listing_page_that_runs_out_of_scan_time_hands_back_a_cursor(client, s
     answer = page(store, query, clock=TickingClock(step=1.0))
     assert answer["count"] == 0 and answer["next_cursor"] is not None
     assert page(store, query, clock=FakeClock())["next_cursor"] is None
+
+
+def test_a_scenario_expectation_with_a_refused_pattern_stops_the_run_before_it_sends() -> None:
+    scenario = build(expect=[{"where": {"query.click_id": {"regex": "(?!x)"}}, "count": 1}])
+    with pytest.raises(ScenarioError) as caught:
+        parse_expectations(scenario)
+    assert "expect[0]: where.query.click_id: invalid regex" in caught.value.message
+    assert "negative lookahead (?!...)" in caught.value.message
