@@ -6,7 +6,6 @@ See docs/assertions.md for the language. sandbox/matchers.py evaluates what this
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,7 +22,6 @@ from sandbox.fields import (
 )
 from sandbox.operators import (
     MAX_IN_VALUES,
-    MAX_PATTERN_LENGTH,
     NUMERIC_OPERATORS,
     OPERATORS,
     compare,
@@ -31,6 +29,7 @@ from sandbox.operators import (
     regex_matches,
     values_equal,
 )
+from sandbox.user_regex import UserRegex, compile_user_regex
 
 __all__ = [
     "ASSERTION_KEYS",
@@ -77,7 +76,7 @@ class Condition:
     field: Field
     ops: Mapping[str, Any]
     written: Any
-    pattern: re.Pattern[str] | None = None
+    pattern: UserRegex | None = None
 
     def holds(self, values: Sequence[Any]) -> bool:
         ops = self.ops
@@ -225,7 +224,7 @@ def parse_where(
         label = f"{part}.{name}"
         field = _field(name, label, fields)
         ops = _operators(written, label)
-        pattern = _compile(ops["regex"], label) if "regex" in ops else None
+        pattern = compile_user_regex(ops["regex"], field=label) if "regex" in ops else None
         conditions.append(Condition(field, ops, written, pattern))
     return tuple(conditions)
 
@@ -257,9 +256,7 @@ def _operand(op: str, operand: object, label: str) -> Any:
             raise bad(label, f"'exists' needs true or false, got {operand!r}")
         return operand
     if op == "regex":
-        if not isinstance(operand, str) or len(operand) > MAX_PATTERN_LENGTH:
-            raise bad(label, f"'regex' needs a pattern of at most {MAX_PATTERN_LENGTH} characters")
-        return operand
+        return operand  # parse_where compiles it
     if op == "in":
         if not isinstance(operand, list) or not 1 <= len(operand) <= MAX_IN_VALUES:
             raise bad(label, f"'in' needs a list of 1 to {MAX_IN_VALUES} values")
@@ -278,13 +275,6 @@ def _in_range(number: int | float) -> bool:
         return math.isfinite(float(number))
     except OverflowError:
         return False
-
-
-def _compile(pattern: str, label: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern)
-    except (re.error, OverflowError, RecursionError, ValueError) as error:
-        raise bad(label, f"invalid regex {pattern!r}: {error}") from None
 
 
 def _json_value(value: object, label: str, depth: int = 0) -> Any:

@@ -7,7 +7,8 @@ expectations) calls ``check``, so an assertion means the same thing everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -17,18 +18,22 @@ from sandbox.conditions import parse_conditions, parse_count
 from sandbox.delivery.views import delivery_view
 from sandbox.matchers import (
     NEAR_MISS_WINDOW,
+    SCAN_SECONDS,
     Assertion,
     Outcome,
+    ScanBudget,
     WaitJudge,
     in_scope,
     matches,
+    scan,
     summarize,
 )
-from sandbox.sql_conditions import SQL_FUNCTIONS, translate_assertion
+from sandbox.sql_conditions import SQL_FUNCTIONS, SqlWhere, below_id, translate_assertion
 from sandbox.store import Store
 from sandbox.store.deliveries import DeliveryFilter
 
 POLL_SECONDS = 0.05  # how often a waiting assertion looks for new records (one indexed max())
+SCAN_BATCH = 500  # captures read at a time when conditions are checked in Python
 View = Mapping[str, Any]
 
 
@@ -39,7 +44,9 @@ class Source(Protocol):
         """Changes whenever a record that could matter arrives (a cheap look)."""
         ...
 
-    def judge(self, assertion: Assertion, *, near_misses: bool) -> Outcome: ...
+    def judge(self, assertion: Assertion, *, near_misses: bool, budget: ScanBudget) -> Outcome:
+        """Count the matches; Python-side matching stops when ``budget`` runs out."""
+        ...
 
 
 class CaptureSource:
@@ -50,13 +57,12 @@ class CaptureSource:
     def version(self) -> int:
         return self.store.captures.last_id()
 
-    def judge(self, assertion: Assertion, *, near_misses: bool) -> Outcome:
+    def judge(self, assertion: Assertion, *, near_misses: bool, budget: ScanBudget) -> Outcome:
         sql = translate_assertion(assertion)
         captures = self.store.captures
         needs_views = bool(sql.residual) or assertion.unique is not None
         if needs_views:
-            rows = captures.select_where(sql.clause, sql.params)
-            matched = [v for v in map(capture_view, rows) if matches(sql.residual, v)]
+            matched = list(scan(sql.residual, self._newest_first(sql), budget))
             count = len(matched)
         else:
             count = captures.count_where(sql.clause, sql.params)
@@ -67,7 +73,19 @@ class CaptureSource:
             scope = translate_assertion(_scope_only(assertion))
             rows = captures.select_where(scope.clause, scope.params, limit=NEAR_MISS_WINDOW)
             recent = [v for v in map(capture_view, rows) if in_scope(assertion, v)]
-        return summarize(assertion, matched, recent, matched_count=count)
+        return summarize(assertion, matched, budget.take(recent), matched_count=count,
+                         incomplete=budget.note())
+
+    def _newest_first(self, sql: SqlWhere) -> Iterator[View]:
+        """The captures the clause selects, newest first, read in batches as they are used."""
+        before: int | None = None
+        while True:
+            batch = below_id(sql, before)
+            rows = self.store.captures.select_where(batch.clause, batch.params, limit=SCAN_BATCH)
+            yield from map(capture_view, rows)
+            if len(rows) < SCAN_BATCH:
+                return
+            before = int(rows[-1]["id"])
 
 
 def _scope_only(assertion: Assertion) -> Assertion:
@@ -84,13 +102,17 @@ class DeliverySource:
     def version(self) -> int:
         return self.store.deliveries.version()
 
-    def judge(self, assertion: Assertion, *, near_misses: bool) -> Outcome:
+    def judge(self, assertion: Assertion, *, near_misses: bool, budget: ScanBudget) -> Outcome:
         rows = self.store.deliveries.iterate(
             DeliveryFilter(run_id=self.run_id, since_id=assertion.since_id))
-        views = [view for view in map(delivery_view, rows) if in_scope(assertion, view)]
-        matched = [view for view in views if matches(assertion.where, view)]
-        recent = views[-NEAR_MISS_WINDOW:] if near_misses else []
-        return summarize(assertion, matched, recent)
+        recent: deque[View] = deque(maxlen=NEAR_MISS_WINDOW if near_misses else 0)
+        matched = []
+        for view in budget.take(map(delivery_view, rows)):
+            if in_scope(assertion, view):
+                recent.append(view)
+                if matches(assertion.where, view):
+                    matched.append(view)
+        return summarize(assertion, matched, budget.take(recent), incomplete=budget.note())
 
 
 SOURCES: dict[str, Callable[[Store], Source]] = {
@@ -118,16 +140,24 @@ class Result:
 
 
 def check(
-    store: Store, assertion: Assertion, clock: Clock, *, source: Source | None = None
+    store: Store, assertion: Assertion, clock: Clock, *, source: Source | None = None,
+    scan_seconds: float = SCAN_SECONDS,
 ) -> Result:
     """Judge one assertion, waiting up to ``within`` and then watching ``during`` seconds.
-    ``source`` narrows where records come from (a run's deliveries); default: all of them."""
+    ``source`` narrows where records come from (a run's deliveries); default: all of them.
+    Each look may spend ``scan_seconds`` matching in Python; one that runs out ends the wait
+    (a later look would not get further) and the result says it is incomplete."""
     source = source or SOURCES[assertion.on](store)
     judge = WaitJudge.for_assertion(assertion)
     started = clock.monotonic()
     seen = source.version()
-    outcome = source.judge(assertion, near_misses=False)
-    while True:
+
+    def look(*, near_misses: bool = False) -> Outcome:
+        budget = ScanBudget(clock, scan_seconds)
+        return source.judge(assertion, near_misses=near_misses, budget=budget)
+
+    outcome = look()
+    while not outcome.incomplete:
         elapsed = clock.monotonic() - started
         step = judge.observe(outcome.ok, elapsed)
         if step != "wait":
@@ -138,9 +168,9 @@ def check(
             if source.version() != seen:
                 break
         seen = source.version()
-        outcome = source.judge(assertion, near_misses=False)
-    if not outcome.ok:  # explain the failure with the nearest misses
-        outcome = source.judge(assertion, near_misses=True)
+        outcome = look()
+    if not outcome.ok and not outcome.incomplete:  # explain the failure with the nearest misses
+        outcome = look(near_misses=True)
     return Result(assertion, outcome, clock.monotonic() - started)
 
 

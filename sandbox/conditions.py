@@ -4,7 +4,7 @@ form (where=, count=). Each text condition parses to the same structure as the J
     field=value      equality (the value is the rest of the text, taken as is)
     field!=value     ne
     field>N  field>=N  field<N  field<=N          numeric comparison
-    field~regex      regex (re.search)
+    field~regex      regex (a search, on RE2: sandbox/user_regex.py)
     field in a|b|c   in (write \\| for a literal bar, \\\\ for a backslash)
     field contains v contains (substring, or list membership)
     field?           exists          !field?   does not exist

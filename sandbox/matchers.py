@@ -3,6 +3,10 @@
 Pure: views in, data out. A view matches an assertion's ``where`` when ``differences`` is empty;
 the differences of the nearest non-matching views are what makes a CI failure debuggable.
 
+Matching in Python has a time budget (``ScanBudget``, ``SCAN_SECONDS`` per evaluation, measured
+on the caller's clock): a scan that runs out stops where it is, and the outcome says so
+(``incomplete``) instead of holding a worker for as long as the table is big.
+
 Waiting is the caller's loop (it owns the clock and the long-poll); ``WaitJudge`` decides, from
 successive outcomes, whether the assertion holds, fails, or needs another look:
 
@@ -17,7 +21,7 @@ successive outcomes, whether the assertion holds, fails, or needs another look:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -29,18 +33,21 @@ from sandbox.assertion_doc import (
     parse_assertion,
     parse_where,
 )
+from sandbox.clock import Clock
 from sandbox.operators import is_container, text_form
 
 __all__ = [
     "MAX_WAIT_SECONDS",
     "NEAR_MISS_LIMIT",
     "NEAR_MISS_WINDOW",
+    "SCAN_SECONDS",
     "Assertion",
     "Condition",
     "Count",
     "Difference",
     "NearMiss",
     "Outcome",
+    "ScanBudget",
     "WaitJudge",
     "differences",
     "evaluate",
@@ -49,6 +56,7 @@ __all__ = [
     "matches",
     "parse_assertion",
     "parse_where",
+    "scan",
     "summarize",
 ]
 
@@ -56,6 +64,44 @@ View = Mapping[str, Any]
 NEAR_MISS_LIMIT = 5
 NEAR_MISS_WINDOW = 1000
 MATCHED_IDS_LIMIT = 20
+SCAN_SECONDS = 10.0  # how long one evaluation may spend matching records in Python
+
+
+class ScanBudget:
+    """The time one evaluation may spend matching records in Python, on an injectable clock."""
+
+    def __init__(self, clock: Clock, seconds: float = SCAN_SECONDS) -> None:
+        self.clock = clock
+        self.seconds = seconds
+        self.deadline = clock.monotonic() + seconds
+        self.scanned = 0
+        self.ran_out = False
+
+    def spent(self) -> bool:
+        """True once the time is up (and from then on)."""
+        if not self.ran_out and self.clock.monotonic() >= self.deadline:
+            self.ran_out = True
+        return self.ran_out
+
+    def take(self, views: Iterable[View]) -> Iterator[View]:
+        """The views, one by one, until the time is up."""
+        for view in views:
+            if self.spent():
+                return
+            self.scanned += 1
+            yield view
+
+    def note(self) -> str | None:
+        """What an answer says when the budget ran out, else None."""
+        if not self.ran_out:
+            return None
+        return (f"stopped after {self.seconds:g} s, having checked {self.scanned} records; "
+                "narrow the assertion (channel, since_id, an indexed field) to check them all")
+
+
+def scan(where: Sequence[Condition], views: Iterable[View], budget: ScanBudget) -> Iterator[View]:
+    """The views that match ``where``, until the budget runs out."""
+    return (view for view in budget.take(views) if matches(where, view))
 
 
 @dataclass(frozen=True)
@@ -124,6 +170,7 @@ class Outcome:
     duplicates: Mapping[str, list[int]] = field(default_factory=dict)
     matched_ids: tuple[int, ...] = ()
     near_misses: tuple[NearMiss, ...] = ()
+    incomplete: str | None = None  # why not every record in scope was checked
 
     @property
     def message(self) -> str:
@@ -134,6 +181,8 @@ class Outcome:
                 for value, ids in list(self.duplicates.items())[:3]
             )
             head += f"; {self.unique} repeats: {shown}"
+        if self.incomplete:
+            head += f"; incomplete: {self.incomplete}"
         return ("holds: " if self.ok else "fails: ") + head
 
     def to_dict(self) -> dict[str, Any]:
@@ -149,6 +198,7 @@ class Outcome:
             "duplicates": {value: list(ids) for value, ids in self.duplicates.items()},
             "matched_ids": list(self.matched_ids),
             "near_misses": [miss.to_dict() for miss in self.near_misses],
+            "incomplete": self.incomplete,
             "message": self.message,
         }
 
@@ -172,21 +222,24 @@ def summarize(
     recent_views: Iterable[View],
     *,
     matched_count: int | None = None,
+    incomplete: str | None = None,
 ) -> Outcome:
     """Build the outcome from the views that match (all of them, for ``unique``) and the newest
     views in scope (near misses are looked for among these). A store that counted the matches
-    in SQL passes ``matched_count`` and may pass only the newest matched views."""
+    in SQL passes ``matched_count`` and may pass only the newest matched views. An
+    ``incomplete`` scan (the note says why) never holds: what was not checked could break it."""
     matched = sorted(matched_views, key=lambda v: -v["id"])
     total = len(matched) if matched_count is None else matched_count
     duplicates = _duplicates(assertion, matched)
     return Outcome(
-        ok=assertion.count.holds(total) and not duplicates,
+        ok=assertion.count.holds(total) and not duplicates and incomplete is None,
         matched=total,
         count=assertion.count,
         unique=assertion.unique.name if assertion.unique else None,
         duplicates=duplicates,
         matched_ids=tuple(view["id"] for view in matched[:MATCHED_IDS_LIMIT]),
         near_misses=_near_misses(assertion.where, recent_views),
+        incomplete=incomplete,
     )
 
 

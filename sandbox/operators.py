@@ -17,6 +17,8 @@ import json
 import math
 import re
 
+from sandbox.user_regex import MAX_PATTERN_LENGTH, MAX_REGEX_INPUT, UserRegex
+
 __all__ = [
     "EQUALITY_OPERATORS",
     "MAX_IN_VALUES",
@@ -38,8 +40,6 @@ __all__ = [
 OPERATORS = ("eq", "ne", "in", "contains", "regex", "gt", "gte", "lt", "lte", "exists")
 NUMERIC_OPERATORS = ("gt", "gte", "lt", "lte")
 EQUALITY_OPERATORS = ("eq", "ne", "in")
-MAX_REGEX_INPUT = 64 * 1024
-MAX_PATTERN_LENGTH = 1000
 MAX_IN_VALUES = 200
 NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
@@ -97,10 +97,10 @@ def contains(operand: object, actual: object) -> bool:
     return isinstance(actual, str) and isinstance(operand, str) and operand in actual
 
 
-def regex_matches(pattern: re.Pattern[str], actual: object) -> bool:
-    """re.search over the value's text form, cut to MAX_REGEX_INPUT characters."""
+def regex_matches(pattern: UserRegex, actual: object) -> bool:
+    """A search over the value's text form (its first MAX_REGEX_INPUT characters), on RE2."""
     text = text_form(actual)
-    return text is not None and pattern.search(text[:MAX_REGEX_INPUT]) is not None
+    return text is not None and pattern.search(text)
 
 
 def compare(operator: str, threshold: float, actual: object) -> bool:

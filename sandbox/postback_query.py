@@ -12,10 +12,10 @@ from typing import Any
 
 from sandbox.assertion_doc import Condition, parse_where
 from sandbox.capture_view import capture_view, shown_view
-from sandbox.clock import iso_utc
+from sandbox.clock import Clock, SystemClock, iso_utc
 from sandbox.conditions import parse_conditions
 from sandbox.errors import SandboxError
-from sandbox.matchers import matches
+from sandbox.matchers import ScanBudget, matches
 from sandbox.postback_keys import KEY_NAMES
 from sandbox.signing import VERDICTS
 from sandbox.sql_conditions import SQL_FUNCTIONS, translate_where
@@ -122,29 +122,37 @@ def _secrets(store: Store, reveal: bool) -> list[str]:
     return [] if reveal else configured_secrets(store.channels.verifications())
 
 
-def page(store: Store, query: PostbackQuery, *, reveal: bool = False) -> dict[str, Any]:
+def page(
+    store: Store, query: PostbackQuery, *, reveal: bool = False, clock: Clock | None = None,
+) -> dict[str, Any]:
     """One page of capture views (masked unless ``reveal``) and the next page's cursor.
 
     Without Python-side conditions this is one indexed query. With them, rows are scanned in
-    batches, at most MAX_SCAN per page, so a rare match never loads the whole table: such a
-    page may come back short, with a ``next_cursor`` to scan on from.
+    batches, at most MAX_SCAN per page and for at most the matchers' scan budget, so a rare
+    match never loads the whole table: such a page may come back short, with a
+    ``next_cursor`` to scan on from.
     """
     store.install_functions(SQL_FUNCTIONS)  # pushed-down conditions may call them
+    budget = ScanBudget(clock or SystemClock())
     cursor, scanned, last_id, exhausted = query.cursor, 0, None, False
     found: list[Any] = []
-    while len(found) <= query.limit and scanned < MAX_SCAN:
+    while len(found) <= query.limit and scanned < MAX_SCAN and not budget.spent():
         batch = SCAN_BATCH if query.residual else query.limit + 1
         bound = {"before_id" if query.newest_first else "after_id": cursor}
         rows = store.captures.page(
             query.filters, limit=batch, newest_first=query.newest_first, **bound
         )
         for row in rows:
+            if query.residual and budget.spent():
+                break
             scanned += 1
             last_id = int(row["id"])
             if not query.residual or matches(query.residual, capture_view(row)):
                 found.append(row)
                 if len(found) > query.limit:
                     break
+        if budget.ran_out:
+            break
         if len(rows) < batch:
             exhausted = True
             break

@@ -26,6 +26,7 @@ __all__ = [
     "COLUMNS",
     "SQL_FUNCTIONS",
     "SqlWhere",
+    "below_id",
     "sql_number",
     "translate_assertion",
     "translate_where",
@@ -105,6 +106,13 @@ def translate_assertion(assertion: Assertion) -> SqlWhere:
     clause = " AND ".join(part.text for part in parts if part.text != "1") or "1"
     params = tuple(param for part in parts for param in part.params)
     return SqlWhere(clause, params, where.residual)
+
+
+def below_id(where: SqlWhere, before_id: int | None) -> SqlWhere:
+    """The same selection, cut to ids below ``before_id`` (to read it newest first in batches)."""
+    if before_id is None:
+        return where
+    return SqlWhere(f"({where.clause}) AND id < ?", (*where.params, before_id), where.residual)
 
 
 def translate_where(where: Sequence[Condition]) -> SqlWhere:

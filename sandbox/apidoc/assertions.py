@@ -39,6 +39,9 @@ SCHEMAS: dict[str, Any] = {
                 "properties": {"id": {"type": "integer"}, "received_at": {},
                                "differences": {"type": "array"}},
             }},
+            "incomplete": {"type": ["string", "null"], "description": (
+                "Why not every record in scope was checked (the scan time budget ran out); "
+                "an incomplete result never holds")},
             "waited": {"type": "number"},
             "message": {"type": "string"},
             "assertion": {"type": "object"},

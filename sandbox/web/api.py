@@ -49,7 +49,9 @@ def openapi_document() -> Response:
 @api.get("/postbacks")
 def list_postbacks() -> Response:
     query = parse_query(request.args, where=request.args.getlist("where"))
-    return jsonify(page(sandbox().store, query, reveal=parse_reveal(request.args)))
+    context = sandbox()
+    return jsonify(page(context.store, query, reveal=parse_reveal(request.args),
+                        clock=context.clock))
 
 
 @api.delete("/postbacks")

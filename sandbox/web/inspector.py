@@ -88,7 +88,8 @@ def postbacks() -> str:
     page: dict[str, Any] = {"postbacks": [], "next_cursor": None, "count": 0}
     try:
         query = parse_query(request.args, where=where)
-        page = postbacks_page(sandbox().store, query, reveal=parse_reveal(request.args))
+        page = postbacks_page(sandbox().store, query, reveal=parse_reveal(request.args),
+                              clock=sandbox().clock)
     except SandboxError as problem:
         error = problem.to_dict()["error"]
     filters = {name: request.args.get(name, "") for name in LIST_PARAMS}
