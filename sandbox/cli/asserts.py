@@ -81,8 +81,8 @@ def assert_command(server: str, token: str | None, file_: str | None, channel: s
     results = body.get("results", [body])
     if junit:
         Path(junit).write_text(junit_xml(results), encoding="utf-8")
-    click.echo(f"checked on {client.url}", err=as_json)
     click.echo(json.dumps(body, indent=2, ensure_ascii=False) if as_json else report(results))
+    click.echo(f"checked on {client.url}", err=as_json)
     sys.exit(0 if all(r["ok"] for r in results) else 1)
 
 

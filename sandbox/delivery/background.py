@@ -27,7 +27,6 @@ from sandbox.store import Store
 
 log = logging.getLogger("sandbox.delivery")
 
-STOP_POLL_SECONDS = 0.25
 _OPTIONAL_NUMBER = {"type": ["number", "null"]}
 RUN_REQUEST_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -80,7 +79,8 @@ def start_run(store: Store, request: RunRequest, *, clock: Clock) -> int:
 
 
 def stop_run(store: Store, run_id: int, *, clock: Clock) -> bool:
-    """Ask a running run to stop (its runner notices within ``STOP_POLL_SECONDS``)."""
+    """Ask a running run to stop (its runner notices within ``STOP_POLL_SECONDS``); False when
+    it was not running."""
     if store.runs.get(run_id) is None:
         raise NotFound(f"no run with id {run_id}", field="run_id")
     return store.runs.stop(run_id, finished_at=iso_utc(clock.now()))
@@ -89,7 +89,7 @@ def stop_run(store: Store, run_id: int, *, clock: Clock) -> bool:
 def _deliver(prepared: ScenarioRun, expectations: list[Assertion], clock: Clock) -> None:
     run_id = prepared.start()
     try:
-        outcome = prepared.deliver(stop=_stop_requested(prepared.store, run_id, clock))
+        outcome = prepared.deliver(stop=_stop_requested(prepared.store, run_id))
         if expectations and outcome.state == "finished":
             check_expectations(prepared.store, expectations, run_id=run_id,
                                captures_before=outcome.captures_before, clock=clock)
@@ -97,15 +97,8 @@ def _deliver(prepared: ScenarioRun, expectations: list[Assertion], clock: Clock)
         log.exception("scenario run %s failed", run_id)
 
 
-def _stop_requested(store: Store, run_id: int, clock: Clock) -> Callable[[], bool]:
-    last = clock.monotonic()
-
+def _stop_requested(store: Store, run_id: int) -> Callable[[], bool]:
     def stop() -> bool:
-        nonlocal last
-        now = clock.monotonic()
-        if now - last < STOP_POLL_SECONDS:
-            return False
-        last = now
         row = store.runs.get(run_id)
         return row is None or row["state"] != "running"
 

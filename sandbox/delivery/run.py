@@ -8,9 +8,10 @@ expectations) is checked before the first postback goes out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,8 @@ from sandbox.scenario_model import Scenario
 from sandbox.skan import skan_stream, with_skan
 from sandbox.store import Store
 from sandbox.store.runs import NewRun
+
+STOP_POLL_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -118,28 +121,18 @@ class ScenarioRun:
         stop: Callable[[], bool] | None = None,
     ) -> RunOutcome:
         """Send ``items`` (default: ``planned()``) and log the run. KeyboardInterrupt stops it
-        with the run marked interrupted; so does ``stop()`` answering True (checked between
-        postbacks: the ones in flight finish)."""
+        with the run marked interrupted; so does ``stop()`` answering True (asked every
+        ``STOP_POLL_SECONDS``; postbacks in flight are abandoned, their attempts logged)."""
         run_id = self.start()
         items = self.planned() if items is None else items
         total = len(items) if isinstance(items, list) else None
-        stopped = False
-
-        def until_stopped(stream: Iterable[Planned]) -> Iterator[Planned]:
-            nonlocal stopped
-            for item in stream:
-                if stop is not None and stop():
-                    stopped = True
-                    return
-                yield item
-
         log = DeliveryLog(self.store, run_id=run_id)
         engine = Engine(log, self.clock, policy=self.policy, concurrency=self.concurrency,
                         timeout=self.timeout, seed=self.seed, on_progress=on_progress)
         started = self.clock.monotonic()
         state = "interrupted"
         try:
-            asyncio.run(engine.run(until_stopped(items), self.pacer))
+            stopped = asyncio.run(_until_stopped(engine.run(items, self.pacer), stop))
             state = "interrupted" if stopped else "finished"
         finally:
             log.flush()
@@ -147,6 +140,21 @@ class ScenarioRun:
                                    summary=engine.stats.to_dict(), expectations=None)
         return RunOutcome(run_id, self.seed, state, engine.stats,
                           self.clock.monotonic() - started, self._captures_before, total)
+
+
+async def _until_stopped(work: Coroutine[Any, Any, Any], stop: Callable[[], bool] | None
+                         ) -> bool:
+    """Await ``work``; cancel it once ``stop()`` says so. True when it was stopped."""
+    task = asyncio.ensure_future(work)
+    while stop is not None and not task.done():
+        await asyncio.wait({task}, timeout=STOP_POLL_SECONDS)  # a poll cadence: no clock
+        if not task.done() and stop():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            return True
+    await task
+    return False
 
 
 def undelivered(summary: Mapping[str, Any], *, allow_failed: bool) -> str | None:
