@@ -26,7 +26,7 @@ from sandbox.client import SandboxClient
 from sandbox.delivery.expectations import parse_expectations
 from sandbox.delivery.run import RunOptions
 from sandbox.docfile import read_document
-from sandbox.errors import ConfigError, ScenarioError
+from sandbox.errors import ConfigError, SandboxError, ScenarioError
 from sandbox.scenario_model import Scenario
 
 POLL_SECONDS = 0.2
@@ -68,7 +68,13 @@ def deliver_on_server(
             "concurrency": options.concurrency, "check": bool(check or junit), "env": env}
     started = time.monotonic()
     with SandboxClient(server, token=token) as client:
-        run = client.start_run(body)
+        try:
+            run = client.start_run(body)
+        except SandboxError as exc:
+            if exc.status != 405:
+                raise
+            raise ConfigError(f"the sandbox at {client.url} cannot run scenarios (it predates "
+                              "POST /api/runs): upgrade it, or run without --server") from None
         try:
             with progress_bar(enabled=sys.stdout.isatty(), total=None,
                               name=scenario.name) as update:
