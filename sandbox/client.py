@@ -60,6 +60,31 @@ class SandboxClient:
                 return
             query["cursor"] = page["next_cursor"]
 
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs).json()
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.request("POST", path, **kwargs).json()
+
+    def start_run(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST /api/runs: the server delivers the scenario and logs the run; its view."""
+        run: dict[str, Any] = self.post("/api/runs", json=dict(body))
+        return run
+
+    def run(self, run_id: int) -> dict[str, Any]:
+        run: dict[str, Any] = self.get(f"/api/runs/{run_id}")
+        return run
+
+    def stop_run(self, run_id: int) -> None:
+        self.request("POST", f"/api/runs/{run_id}/stop")
+
+    def export(self, params: Mapping[str, str]) -> str:
+        return self.request("GET", "/api/export", params=params).text
+
+    def clear(self, channel: str | None) -> int:
+        params = {"channel": channel} if channel else {}
+        return int(self.request("DELETE", "/api/postbacks", params=params).json()["deleted"])
+
     def last_id(self) -> int:
         page = self.request("GET", "/api/postbacks", params={"limit": 1}).json()
         return int(page["postbacks"][0]["id"]) if page["postbacks"] else 0
@@ -78,3 +103,14 @@ def wait_until_up(url: str, *, timeout: float = 30, interval: float = 0.1) -> fl
             if time.monotonic() - started > timeout:
                 raise TimeoutError(f"no sandbox answered at {url} within {timeout:g} s")
             time.sleep(interval)
+
+
+def is_sandbox(url: str, *, timeout: float = 2) -> bool:
+    """Whether ``url`` is a running sandbox (its /api/health answers as one does)."""
+    try:
+        answer = httpx.get(f"{url.rstrip('/')}/api/health", timeout=timeout)
+        body = answer.json()
+    except (httpx.HTTPError, ValueError):
+        return False
+    return (answer.status_code == 200 and isinstance(body, dict)
+            and body.get("status") == "ok" and "postbacks" in body and "version" in body)

@@ -217,6 +217,7 @@ class _Builder(NetworkBuilder):
             concurrency=int(raw.get("concurrency", 8)),
             timeout=parse_duration(raw.get("timeout", "5s")),
             rate=raw.get("rate"),
+            allow_failed=bool(raw.get("allow_failed", False)),
             retry=RetryPolicy(
                 attempts=int(retry.get("attempts", 3)), backoff=retry.get("backoff", "exponential"),
                 base=parse_duration(retry.get("base", "1s")),

@@ -139,6 +139,7 @@ class Delivery:
     timeout: float = 5.0
     rate: float | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    allow_failed: bool = False  # failed postbacks are part of the test: run does not fail
 
 
 @dataclass(frozen=True)

@@ -111,3 +111,12 @@ def test_pytest_plugin_fixture(pytester: pytest.Pytester, server: RunningServer)
                                            "no:cacheprovider")
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*query.event: expected 'install', got 'open'*"])
+
+
+def test_wait_and_assert_take_both_spellings_of_the_wait(purchases: RunningServer):
+    """`wait --timeout` and `assert --within` are one idea: each takes the other's name."""
+    assert cli("wait", "--server", purchases.url, "--within", "5").returncode == 0
+    held = cli("assert", "--server", purchases.url, "--channel", "net1", "--count", "2",
+               "--timeout", "1")
+    assert held.returncode == 0, held.stderr
+    assert f"checked on {purchases.url}" in held.stdout

@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -54,3 +56,36 @@ def test_ctrl_c_stops_the_demo_and_its_server(tmp_path: Path) -> None:
     assert "postback-sandbox demo stopped." in rest and "Traceback" not in rest
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{url.group(1)}/api/ping", timeout=2)
+
+
+def port_is_closed(url: str, *, within: float) -> bool:
+    host, port = url.removeprefix("http://").split(":")
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((host, int(port)), timeout=0.2).close()
+        except OSError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_takes_the_demo_server_down_with_it(tmp_path: Path, sig: int) -> None:
+    """Killed with SIGTERM (as a CI runner or `timeout` does) the demo stops its server too."""
+    process = demo(tmp_path / "demo.db")
+    assert process.stdout is not None
+    text = ""
+    for line in process.stdout:
+        text += line
+        if line.startswith("Press Ctrl-C"):
+            break
+    url = re.search(r"inspector  (http://127\.0\.0\.1:\d+)/ui/", text)
+    assert url is not None, text
+    process.send_signal(sig)
+    try:
+        assert port_is_closed(url.group(1), within=2), "the demo's server still answers"
+        rest, _ = process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert "postback-sandbox demo stopped." in rest and "Traceback" not in rest

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import httpx
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -163,12 +164,77 @@ def test_a_missing_signing_secret_is_a_clear_error(runner: CliRunner, tmp_path: 
     assert "SANDBOX_TEST_NO_SUCH_SECRET" in result.stderr
 
 
-def test_nothing_listening_says_so(runner: CliRunner, tmp_path: Path) -> None:
+def test_nothing_delivered_says_so_and_exits_1(runner: CliRunner, tmp_path: Path) -> None:
     data = small_scenario(f"{closed_port_url()}/pb/x")
     data["delivery"] = {"retry": {"attempts": 1}}
+    junit = tmp_path / "junit.xml"
+    result = runner.invoke(main, ["run", write(tmp_path, data), "--db", str(tmp_path / "x.db"),
+                                  "--junit", str(junit)])
+    assert result.exit_code == 1, result.output
+    assert "delivered 0" in result.stdout and "nothing answered" in result.stdout
+    assert "FAIL delivery: " in result.stdout and "did not end delivered" in result.stdout
+    case = ET.parse(junit).getroot().find("testsuite/testcase")
+    assert case is not None and case.get("name") == "every postback delivered"
+    assert case.find("failure") is not None
+
+
+def test_a_scenario_that_allows_failed_deliveries_exits_0(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    data = small_scenario(f"{closed_port_url()}/pb/x")
+    data["delivery"] = {"retry": {"attempts": 1}, "allow_failed": True}
     result = runner.invoke(main, ["run", write(tmp_path, data), "--db", str(tmp_path / "x.db")])
     assert result.exit_code == 0, result.output
-    assert "delivered 0" in result.stdout and "nothing answered" in result.stdout
+    assert "delivered 0" in result.stdout and "FAIL delivery" not in result.stdout
+
+
+def test_some_deliveries_failing_exits_1(
+    runner: CliRunner, server: RunningServer, tmp_path: Path
+) -> None:
+    """The receiver refuses every postback (a final 4xx): the run must not pass."""
+    data = small_scenario("http://127.0.0.1:8377/pb/refusing/install",
+                          channels={"refusing": {"status": 403}})
+    result = invoke(runner, server, write(tmp_path, data))
+    assert result.exit_code == 1, result.output
+    assert "FAIL delivery: " in result.stdout
+
+
+def test_check_with_nothing_to_check_exits_2_unless_allowed(
+    runner: CliRunner, server: RunningServer, tmp_path: Path
+) -> None:
+    path = write(tmp_path, small_scenario("http://127.0.0.1:8377/pb/small/install"))
+    refused = invoke(runner, server, path, "--check")
+    assert refused.exit_code == 2, refused.output
+    assert "has no expectations (expect:) to check" in refused.stderr
+    assert "--allow-empty-check" in refused.stderr and "sent" not in refused.stdout
+    allowed = invoke(runner, server, path, "--check", "--allow-empty-check")
+    assert allowed.exit_code == 0, allowed.output
+
+
+def test_the_runs_page_shows_none_for_a_run_without_expectations(
+    runner: CliRunner, server: RunningServer, tmp_path: Path
+) -> None:
+    path = write(tmp_path, small_scenario("http://127.0.0.1:8377/pb/small/install"))
+    result = invoke(runner, server, path, "--check", "--allow-empty-check", "--junit",
+                    str(tmp_path / "j.xml"))
+    assert result.exit_code == 0, result.output
+    store = Store(server.db)
+    try:  # a run checked with zero expectations, as older versions recorded it
+        run_id = store.connection().execute("SELECT max(id) FROM runs").fetchone()[0]
+        store.runs.set_expectations(run_id, [])
+    finally:
+        store.close()
+    page = httpx.get(f"{server.url}/ui/runs").text
+    assert "0/0 pass" not in page
+    assert "checked no expectations" in httpx.get(f"{server.url}/ui/runs/{run_id}").text
+
+
+def test_command_summaries_are_whole_sentences(runner: CliRunner) -> None:
+    for args in ([], ["skan-key"]):
+        text = runner.invoke(main, [*args, "--help"], terminal_width=80).output
+        commands = text.split("Commands:")[1]
+        assert "..." not in commands, commands
+        assert "deliver its postbacks." in " ".join(commands.split()) or args
 
 
 def test_install_deliveries_record_click_to_install_time(

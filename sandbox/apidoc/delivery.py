@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.delivery.background import RUN_REQUEST_SCHEMA
 from sandbox.delivery.chaos import KINDS as CHAOS_KINDS
 from sandbox.delivery.query import KINDS
 from sandbox.openapi import ERRORS, json_response, param, ref
@@ -123,13 +124,27 @@ RUN_ID = param("run_id", "path", {"type": "integer"})
 DELIVERY_ID = param("delivery_id", "path", {"type": "integer"})
 
 PATHS: dict[str, Any] = {
-    "/api/runs": {"get": {
-        "summary": "Scenario runs, newest first, with cursor pagination",
-        "parameters": [LIMIT, CURSOR],
-        "responses": {"200": json_response("A page of runs", "RunPage"), **ERRORS},
-    }},
+    "/api/runs": {
+        "get": {
+            "summary": "Scenario runs, newest first, with cursor pagination",
+            "parameters": [LIMIT, CURSOR],
+            "responses": {"200": json_response("A page of runs", "RunPage"), **ERRORS},
+        },
+        "post": {
+            "summary": "Deliver a scenario from this server (what `run --server` sends); "
+                       "answers at once, then watch /api/runs/{id}",
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": RUN_REQUEST_SCHEMA}}},
+            "responses": {"202": json_response("The run, started", "Run"), **ERRORS},
+        },
+    },
     "/api/runs/{run_id}": {"get": {
         "summary": "One run: its summary, expectation results and deliveries per state",
+        "parameters": [RUN_ID],
+        "responses": {"200": json_response("The run", "Run"), **ERRORS},
+    }},
+    "/api/runs/{run_id}/stop": {"post": {
+        "summary": "Stop a running run: nothing more is sent (postbacks in flight finish)",
         "parameters": [RUN_ID],
         "responses": {"200": json_response("The run", "Run"), **ERRORS},
     }},

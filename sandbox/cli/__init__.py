@@ -15,10 +15,24 @@ from sandbox import __version__
 from sandbox.errors import SandboxError
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
+SHORT_HELP_LIMIT = 1000  # a first sentence is never cut short
 
 
 class SandboxGroup(click.Group):
-    """Turns domain errors into a clean message and exit code 2, never a traceback."""
+    """Turns domain errors into a clean message and exit code 2, never a traceback; lists
+    each command with its whole first sentence (wrapped, never cut with "...")."""
+
+    group_class = type  # subgroups (skan-key) are SandboxGroups too
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=SHORT_HELP_LIMIT)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -9,19 +9,15 @@ from typing import Any
 
 import click
 
-from sandbox.cli import main
+from sandbox.cli import _options, main
+from sandbox.cli._options import token_option
 from sandbox.client import DEFAULT_SERVER, SandboxClient, wait_until_up
 from sandbox.conditions import parse_conditions, parse_count
 from sandbox.docfile import load_document
 from sandbox.junit import junit_xml
 from sandbox.report import report
 
-server_option = click.option(
-    "--server", envvar="SANDBOX_SERVER", default=DEFAULT_SERVER, show_default=True,
-    metavar="URL", help="The running sandbox.",
-)
-token_option = click.option("--token", envvar="SANDBOX_TOKEN", default=None,
-                            help="Admin token for an exposed sandbox.")
+server_option = _options.server_option(default=DEFAULT_SERVER, help="The running sandbox.")
 ASSERTION_FILE_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {"type": "object"},
@@ -63,8 +59,8 @@ def _document_from_flags(channel: str | None, where: tuple[str, ...], count: str
 @click.option("--unique", default=None, metavar="FIELD", help="Matches must not repeat it.")
 @click.option("--since", default=None, help="Only postbacks received at or after this time.")
 @click.option("--since-id", type=int, default=None, help="Only postbacks after this id.")
-@click.option("--within", type=float, default=0, show_default=True,
-              help="Wait up to this many seconds for it to hold.")
+@click.option("--within", "--timeout", "within", type=float, default=0, show_default=True,
+              help="Wait up to this many seconds for it to hold (--timeout is the same).")
 @click.option("--during", type=float, default=0, show_default=True,
               help="Then keep watching this many seconds: it must keep holding.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON result.")
@@ -86,13 +82,14 @@ def assert_command(server: str, token: str | None, file_: str | None, channel: s
     if junit:
         Path(junit).write_text(junit_xml(results), encoding="utf-8")
     click.echo(json.dumps(body, indent=2, ensure_ascii=False) if as_json else report(results))
+    click.echo(f"checked on {client.url}", err=as_json)
     sys.exit(0 if all(r["ok"] for r in results) else 1)
 
 
 @main.command("wait")
 @server_option
-@click.option("--timeout", type=float, default=30, show_default=True,
-              help="Give up after this many seconds.")
+@click.option("--timeout", "--within", "timeout", type=float, default=30, show_default=True,
+              help="Give up after this many seconds (--within is the same).")
 def wait_command(server: str, timeout: float) -> None:
     """Return once the sandbox at --server answers (exit 1 on timeout)."""
     try:

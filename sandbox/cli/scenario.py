@@ -7,9 +7,18 @@ import sys
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from sandbox.cli import main
-from sandbox.cli._delivery_run import deliver_and_report
+from sandbox.cli._delivery_run import (
+    EXIT_USAGE,
+    deliver_and_report,
+    origin,
+    refuse_empty_check,
+)
+from sandbox.cli._options import server_option, token_option
+from sandbox.cli._remote_run import deliver_on_server, scenario_data
+from sandbox.client import is_sandbox
 from sandbox.delivery.run import RunOptions
 from sandbox.errors import ScenarioError
 from sandbox.render import Renderer, render_run, write_ndjson, write_run_ndjson
@@ -58,7 +67,8 @@ def validate(files: tuple[str, ...]) -> None:
               default=None, help="With --dry-run: write NDJSON here instead of stdout.")
 @click.option("--target-base", envvar=_env("target_base"), default=None,
               help="Send every postback to this scheme://host:port instead, keeping its path "
-                   "and query (e.g. http://127.0.0.1:9000).")
+                   "and query (e.g. http://127.0.0.1:9000). When it is a sandbox and no "
+                   "--server is given, it is the server.")
 @click.option("--speed", type=float, default=None,
               help="Follow the scenario's timeline: 1 is real time, 60 a simulated hour per "
                    "minute. Default: as fast as possible (timestamps stay simulated).")
@@ -66,41 +76,80 @@ def validate(files: tuple[str, ...]) -> None:
               help="Requests in flight at once (default: the scenario's delivery.concurrency).")
 @click.option("--check", is_flag=True,
               help="Check the scenario's expectations; exit 1 when any fails.")
+@click.option("--allow-empty-check", is_flag=True,
+              help="With --check: accept a scenario without expectations (only its "
+                   "deliveries are judged) instead of exiting 2.")
 @click.option("--junit", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               default=None, help="Write the expectations' results as JUnit XML here.")
 @click.option("--jobs", envvar=_env("jobs"), type=click.IntRange(min=1), default=1,
               show_default=True, help="With --dry-run: render in this many processes "
               "(same output).")
+@server_option()
+@token_option
 @click.option("--db", envvar=_env("db"), default=DEFAULT_DB, show_default=True,
-              help="The database the delivery log is written to: the one `serve` uses.")
+              help="Without --server: the database the run is logged in and checked against "
+                   "(the one `serve` uses).")
 def run(scenario: str, dry_run: bool, seed: int | None, out: Path | None,
         target_base: str | None, speed: float | None, concurrency: int | None, check: bool,
-        junit: Path | None, jobs: int, db: str) -> None:
+        allow_empty_check: bool, junit: Path | None, jobs: int, server: str | None,
+        token: str | None, db: str) -> None:
     """Run SCENARIO (a path or a bundled name such as quickstart): deliver its postbacks.
 
-    Exit codes: 0 delivered (with --check: every expectation holds), 1 an expectation failed
-    (--check), 2 a scenario or usage error.
+    With --server URL (or SANDBOX_SERVER) the sandbox at URL delivers the scenario, logs the
+    run and checks the expectations in its own database; without it, this process delivers
+    and logs the run in --db.
+
+    Exit codes: 0 every postback delivered (with --check: and every expectation holds);
+    1 a postback did not end delivered (unless the scenario sets delivery.allow_failed) or an
+    expectation failed; 2 a scenario, usage or configuration error, or --check on a scenario
+    without expectations (unless --allow-empty-check); 130 interrupted.
     """
     try:
-        loaded = _load(scenario)
+        path = resolve_scenario(scenario)
+        loaded = _load(str(path))
     except ScenarioError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
-        sys.exit(2)
+        sys.exit(EXIT_USAGE)
     if dry_run:
         _dry_run(loaded, seed, out, db, jobs)
         return
     if out is not None:
         raise click.UsageError("--out goes with --dry-run")
+    refuse_empty_check(loaded, check=check, allow_empty=allow_empty_check)
     options = RunOptions(seed=seed, target_base=target_base, speed=speed,
                          concurrency=concurrency)
+    server = server or _sandbox_target(target_base)
     try:
-        code = deliver_and_report(loaded, options, db=db, check=check, junit=junit)
+        if server is None:
+            code = deliver_and_report(loaded, options, db=db, check=check, junit=junit)
+        else:
+            _say_db_is_not_used(db, server)
+            code = deliver_on_server(loaded, scenario_data(path), options, server=server,
+                                     token=token, check=check, junit=junit)
     except ScenarioError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
-        sys.exit(2)
+        sys.exit(EXIT_USAGE)
     sys.exit(code)
+
+
+def _sandbox_target(target_base: str | None) -> str | None:
+    """A --target-base that is a sandbox is the server: the run is logged and checked there,
+    never in a local database the server does not use."""
+    if target_base is None or not is_sandbox(target_base):
+        return None
+    server = origin(target_base)
+    click.echo(f"server: {server} (the --target-base is a sandbox: the run is logged and "
+               "checked there; pass --server to say so)", err=True)
+    return server
+
+
+def _say_db_is_not_used(db: str, server: str) -> None:
+    source = click.get_current_context().get_parameter_source("db")
+    if source in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+        click.echo(f"note: --db {db} is not used: the run is logged and checked on {server}",
+                   err=True)
 
 
 def _dry_run(loaded: Scenario, seed: int | None, out: Path | None, db: str, jobs: int) -> None:

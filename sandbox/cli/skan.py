@@ -1,26 +1,49 @@
-"""``skan-key``: the sandbox's SKAdNetwork / AdAttributionKit signing key in the database.
+"""``skan-key``: the sandbox's SKAdNetwork / AdAttributionKit signing key.
 
-Works on the database file directly, so it also serves a running sandbox (its receiver
-notices a rotation on the next SKAN postback it verifies).
+With ``--server`` (or ``SANDBOX_SERVER``) it asks the running sandbox (``/api/skan/...``);
+otherwise it works on the database file directly, which also serves a sandbox running on it
+(its receiver notices a rotation on the next SKAN postback it verifies). Which one answered
+is said on stderr, so stdout stays the key alone.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import click
 
 from sandbox.cli import main
+from sandbox.cli._options import db_option, server_option, token_option, where
+from sandbox.client import SandboxClient
 from sandbox.clock import SystemClock
-from sandbox.settings import DEFAULT_DB, Settings
 from sandbox.skan.keyring import current_key, key_view, keys_view, rotate
 from sandbox.store import Store
 
-db_option = click.option(
-    "--db", envvar=Settings.env_name("db"), default=DEFAULT_DB, show_default=True,
-    help="SQLite database file (the one `serve` uses).",
-)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+def _ask(server: str | None, token: str | None, db: str, *, method: str, path: str,
+         local: Callable[[Store], Any]) -> Any:
+    """The API's answer at ``path`` on ``server``, else ``local`` on the database ``db``."""
+    if server:
+        with SandboxClient(server, token=token) as client:
+            answer = client.request(method, path).json()
+    else:
+        store = Store(db)
+        try:
+            answer = local(store)
+        finally:
+            store.close()
+    click.echo(f"skan key {where(server, db)}", err=True)
+    return answer
+
+
+def _shared(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in (json_option, token_option, db_option(), server_option()):
+        command = option(command)
+    return command
 
 
 @main.group("skan-key")
@@ -29,28 +52,20 @@ def skan_key() -> None:
 
 
 @skan_key.command("show")
-@db_option
-@json_option
-def show(db: str, as_json: bool) -> None:
+@_shared
+def show(server: str | None, db: str, token: str | None, as_json: bool) -> None:
     """Print the current public key (base64 SPKI, Apple's form); made on first use."""
-    store = Store(db)
-    try:
-        view = key_view(current_key(store, SystemClock()))
-    finally:
-        store.close()
+    view = _ask(server, token, db, method="GET", path="/api/skan/public-key",
+                local=lambda store: key_view(current_key(store, SystemClock())))
     click.echo(json.dumps(view, indent=2) if as_json else view["public_key"])
 
 
 @skan_key.command("list")
-@db_option
-@json_option
-def list_keys(db: str, as_json: bool) -> None:
+@_shared
+def list_keys(server: str | None, db: str, token: str | None, as_json: bool) -> None:
     """List every key, newest first; retired keys still verify."""
-    store = Store(db)
-    try:
-        views = keys_view(store, SystemClock())
-    finally:
-        store.close()
+    views = _ask(server, token, db, method="GET", path="/api/skan/keys",
+                 local=lambda store: keys_view(store, SystemClock()))
     if as_json:
         click.echo(json.dumps(views, indent=2))
         return
@@ -61,15 +76,11 @@ def list_keys(db: str, as_json: bool) -> None:
 
 
 @skan_key.command("rotate")
-@db_option
-@json_option
-def rotate_key(db: str, as_json: bool) -> None:
+@_shared
+def rotate_key(server: str | None, db: str, token: str | None, as_json: bool) -> None:
     """Retire the current key (it keeps verifying) and make a new one."""
-    store = Store(db)
-    try:
-        view = key_view(rotate(store, SystemClock()))
-    finally:
-        store.close()
+    view = _ask(server, token, db, method="POST", path="/api/skan/keys/rotate",
+                local=lambda store: key_view(rotate(store, SystemClock())))
     if as_json:
         click.echo(json.dumps(view, indent=2))
     else:

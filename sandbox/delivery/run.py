@@ -8,10 +8,12 @@ expectations) is checked before the first postback goes out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sandbox.channels import parse_answer
 from sandbox.clock import Clock, iso_utc
@@ -27,6 +29,8 @@ from sandbox.scenario_model import Scenario
 from sandbox.skan import skan_stream, with_skan
 from sandbox.store import Store
 from sandbox.store.runs import NewRun
+
+STOP_POLL_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ class ScenarioRun:
         self.timeout = options.timeout or delivery.timeout
         self.policy = Policy.from_scenario(delivery.retry)
         self.skan = skan_stream(store, scenario, self.seed, clock=clock)  # None: no skan:
+        self._run_id: int | None = None
+        self._captures_before = 0
 
     def planned(self) -> Iterable[Planned]:
         renderer = Renderer(self.scenario, self.seed)
@@ -95,33 +101,70 @@ class ScenarioRun:
             stream = ChaosMonkey(self.scenario.chaos, self.seed).apply(stream)
         return self.pacer.order(stream)
 
+    def start(self) -> int:
+        """Apply the scenario's channels and open the run row (once); answer the run id, so a
+        caller can point at the run before anything is sent."""
+        if self._run_id is None:
+            apply_channels(self.store, self.scenario)
+            self._captures_before = self.store.captures.last_id()
+            self._run_id = self.store.runs.start(NewRun(
+                scenario=self.scenario.name, source=str(self.scenario.source or ""),
+                seed=self.seed, mode=self.pacer.mode, speed=self.pacer.speed,
+                target_base=self.target_base, concurrency=self.concurrency,
+                started_at=iso_utc(self.clock.now()),
+            ))
+        return self._run_id
+
     def deliver(
         self, items: Iterable[Planned] | None = None, *,
         on_progress: Callable[[Stats], None] | None = None,
+        stop: Callable[[], bool] | None = None,
     ) -> RunOutcome:
-        """Send ``items`` (default: ``planned()``) and log the run; KeyboardInterrupt stops it
-        with the run marked interrupted."""
-        apply_channels(self.store, self.scenario)
-        captures_before = self.store.captures.last_id()
+        """Send ``items`` (default: ``planned()``) and log the run. KeyboardInterrupt stops it
+        with the run marked interrupted; so does ``stop()`` answering True (asked every
+        ``STOP_POLL_SECONDS``; postbacks in flight are abandoned, their attempts logged)."""
+        run_id = self.start()
         items = self.planned() if items is None else items
         total = len(items) if isinstance(items, list) else None
-        run_id = self.store.runs.start(NewRun(
-            scenario=self.scenario.name, source=str(self.scenario.source or ""),
-            seed=self.seed, mode=self.pacer.mode, speed=self.pacer.speed,
-            target_base=self.target_base, concurrency=self.concurrency,
-            started_at=iso_utc(self.clock.now()),
-        ))
         log = DeliveryLog(self.store, run_id=run_id)
         engine = Engine(log, self.clock, policy=self.policy, concurrency=self.concurrency,
                         timeout=self.timeout, seed=self.seed, on_progress=on_progress)
         started = self.clock.monotonic()
         state = "interrupted"
         try:
-            asyncio.run(engine.run(items, self.pacer))
-            state = "finished"
+            stopped = asyncio.run(_until_stopped(engine.run(items, self.pacer), stop))
+            state = "interrupted" if stopped else "finished"
         finally:
             log.flush()
             self.store.runs.finish(run_id, state=state, finished_at=iso_utc(self.clock.now()),
                                    summary=engine.stats.to_dict(), expectations=None)
         return RunOutcome(run_id, self.seed, state, engine.stats,
-                          self.clock.monotonic() - started, captures_before, total)
+                          self.clock.monotonic() - started, self._captures_before, total)
+
+
+async def _until_stopped(work: Coroutine[Any, Any, Any], stop: Callable[[], bool] | None
+                         ) -> bool:
+    """Await ``work``; cancel it once ``stop()`` says so. True when it was stopped."""
+    task = asyncio.ensure_future(work)
+    while stop is not None and not task.done():
+        await asyncio.wait({task}, timeout=STOP_POLL_SECONDS)  # a poll cadence: no clock
+        if not task.done() and stop():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            return True
+    await task
+    return False
+
+
+def undelivered(summary: Mapping[str, Any], *, allow_failed: bool) -> str | None:
+    """Why a run's deliveries fail it (None: they do not): a postback that did not end
+    delivered, unless the scenario allows failed ones (``delivery.allow_failed``); a run that
+    sent nothing fails too. ``summary`` is the run's summary (``Stats.to_dict()``)."""
+    sent, delivered, failed = (int(summary.get(k, 0)) for k in ("sent", "delivered", "failed"))
+    if sent == 0:
+        return "no postback was sent"
+    if delivered == sent or (allow_failed and delivered + failed == sent):
+        return None
+    hint = "" if allow_failed else " (a scenario that expects failures says delivery.allow_failed)"
+    return f"{sent - delivered} of {sent} postbacks did not end delivered{hint}"

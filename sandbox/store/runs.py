@@ -64,6 +64,14 @@ class RunRepository:
             "UPDATE runs SET state = ?, finished_at = ?, summary_json = ?, "
             "expectations_json = ? WHERE id = ?", values))
 
+    def stop(self, run_id: int, *, finished_at: str) -> bool:
+        """Mark a running run interrupted (its runner sees it and stops sending); False when
+        it is not running any more."""
+        changed = self._store.writer.run(lambda conn: conn.execute(
+            "UPDATE runs SET state = 'interrupted', finished_at = ? "
+            "WHERE id = ? AND state = 'running'", (finished_at, run_id)).rowcount)
+        return bool(changed)
+
     def set_expectations(self, run_id: int, results: Sequence[Mapping[str, Any]]) -> None:
         text = json.dumps(list(results))
         self._store.writer.run(lambda conn: conn.execute(

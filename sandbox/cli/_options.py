@@ -1,0 +1,34 @@
+"""Options shared by the commands that read or write sandbox data: defined once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from sandbox.settings import DEFAULT_DB, Settings
+
+Decorator = Callable[[Any], Any]
+
+
+def server_option(*, default: str | None = None,
+                  help: str = "The running sandbox to talk to (over its HTTP API) instead of "
+                              "opening --db.") -> Decorator:
+    return click.option("--server", envvar="SANDBOX_SERVER", default=default, metavar="URL",
+                        show_default=default is not None, help=help)
+
+
+token_option = click.option("--token", envvar="SANDBOX_TOKEN", default=None,
+                            help="Admin token for an exposed sandbox.")
+
+
+def db_option(help: str = "SQLite database file (the one `serve` uses), when no --server "
+                          "is given.") -> Decorator:
+    return click.option("--db", envvar=Settings.env_name("db"), default=DEFAULT_DB,
+                        show_default=True, help=help)
+
+
+def where(server: str | None, db: str) -> str:
+    """Where a result came from, as the output says it: 'on URL' or 'in FILE'."""
+    return f"on {server.rstrip('/')}" if server else f"in {db}"
