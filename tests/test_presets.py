@@ -1,4 +1,4 @@
-"""Vendor presets, pinned by golden files and checked against DOMAIN.md 2.7 / 3 shapes.
+"""Vendor presets, pinned by golden files and checked against the vendors' parameter names.
 
 Regenerate the golden files after an intended change with
 ``UPDATE_GOLDEN=1 pytest tests/test_presets.py`` and review the diff.
