@@ -143,10 +143,7 @@ def _read_yaml(path: Path, text: str, error_cls: type[DocumentError]) -> Documen
         problems: list[str] = []
         data = _build(loader, node, (), lines, problems, path, 0)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        what = exc.problem or exc.context or "invalid YAML"
-        raise error_cls([f"{path}:{line}: YAML syntax error: {what}"]) from None
+        raise error_cls([f"{path}:{_syntax_error(exc)}"]) from None
     except yaml.YAMLError as exc:
         raise error_cls([f"{path}:1: YAML error: {exc}"]) from None
     finally:
@@ -154,6 +151,25 @@ def _read_yaml(path: Path, text: str, error_cls: type[DocumentError]) -> Documen
     if problems:
         raise error_cls(problems)
     return Document(path, data, lines)
+
+
+# Contexts whose mark is the opening the problem is about: an unclosed { or [ or quote is
+# noticed lines later, where the next key starts; a block context's mark is only where the
+# enclosing mapping or list began, so there the problem's own line is the better one.
+_OPENING_CONTEXTS = ("flow mapping", "flow sequence", "quoted scalar", "simple key")
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError) -> str:
+    """``line: YAML syntax error: ...`` naming the line of an unclosed opening, if any."""
+    problem, context = exc.problem or "invalid YAML", exc.context or ""
+    noticed = exc.problem_mark or exc.context_mark
+    opened = exc.context_mark if any(word in context for word in _OPENING_CONTEXTS) else None
+    if opened is None or noticed is None or opened.line == noticed.line:
+        line = (opened or noticed).line + 1 if (opened or noticed) is not None else 1
+        return f"{line}: YAML syntax error: {problem}"
+    what = context.removeprefix("while parsing ").removeprefix("while scanning ")
+    return (f"{opened.line + 1}: YAML syntax error: {what} starts here: {problem} "
+            f"(noticed at line {noticed.line + 1})")
 
 
 def _build(
