@@ -165,8 +165,8 @@ def _syntax_error(exc: yaml.MarkedYAMLError) -> str:
     noticed = exc.problem_mark or exc.context_mark
     opened = exc.context_mark if any(word in context for word in _OPENING_CONTEXTS) else None
     if opened is None or noticed is None or opened.line == noticed.line:
-        line = (opened or noticed).line + 1 if (opened or noticed) is not None else 1
-        return f"{line}: YAML syntax error: {problem}"
+        mark = opened or noticed
+        return f"{mark.line + 1 if mark is not None else 1}: YAML syntax error: {problem}"
     what = context.removeprefix("while parsing ").removeprefix("while scanning ")
     return (f"{opened.line + 1}: YAML syntax error: {what} starts here: {problem} "
             f"(noticed at line {noticed.line + 1})")
