@@ -80,10 +80,16 @@ def format_path(where: Iterable[str | int]) -> str:
     return text
 
 
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to ``word`` when one is close enough, else None."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` when a close match exists, else an empty string."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    close = closest(word, choices)
+    return f" (did you mean {close!r}?)" if close else ""
 
 
 def read_document(path: Path, *, error_cls: type[DocumentError] = DocumentError) -> Document:
@@ -109,13 +115,30 @@ def validate_document(
 
 
 def schema_problems(doc: Document, schema: Mapping[str, Any]) -> list[str]:
+    """Every schema violation as a problem line, in line order."""
+    return in_line_order(doc, [text for _, text in schema_findings(doc, schema)])
+
+
+def schema_findings(doc: Document, schema: Mapping[str, Any]) -> list[tuple[PathTuple, str]]:
+    """Every schema violation as (where, problem line), unsorted."""
     validator = jsonschema.Draft202012Validator(schema)
-    found: list[tuple[int, str]] = []
-    for error in validator.iter_errors(doc.data):
-        for where, message in _explain(error):
-            found.append((doc.line_of(where), doc.problem(where, message)))
-    found.sort(key=lambda item: item[0])
-    unique = list(dict.fromkeys(text for _, text in found))
+    return [
+        (where, doc.problem(where, message))
+        for error in validator.iter_errors(doc.data)
+        for where, message in _explain(error)
+    ]
+
+
+def in_line_order(doc: Document, problems: Iterable[str]) -> list[str]:
+    """Problem lines of ``doc`` sorted by line (stable), without repeats, at most 50 and a
+    count of the rest."""
+    prefix = f"{doc.path}:"
+
+    def line(text: str) -> int:
+        number = text[len(prefix):].partition(":")[0] if text.startswith(prefix) else ""
+        return int(number) if number.isdigit() else 0
+
+    unique = sorted(dict.fromkeys(problems), key=line)
     if len(unique) > _MAX_PROBLEMS:
         unique = unique[:_MAX_PROBLEMS] + [f"... and {len(unique) - _MAX_PROBLEMS} more"]
     return unique

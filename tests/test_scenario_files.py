@@ -149,11 +149,11 @@ def test_scenario_section_shapes_for_delivery() -> None:
         delivery={"concurrency": 4, "timeout": "2s",
                   "retry": {"attempts": 5, "base": "200ms", "jitter": 0.2}},
         chaos={"duplicate": 0.1, "late_by": "1m"},
-        expect=[{"path": "/pb/x", "count": 3}],
+        expect=[{"where": {"path": "/pb/x"}, "count": 3}],
     ))
     assert scenario.delivery.timeout == 2.0 and scenario.delivery.retry.base == 0.2
     assert scenario.chaos.duplicate == 0.1 and scenario.chaos.late_by == 60.0
-    assert scenario.expect == ({"path": "/pb/x", "count": 3},)
+    assert scenario.expect == ({"where": {"path": "/pb/x"}, "count": 3},)
 
 
 def test_schema_ships_inside_the_package() -> None:
