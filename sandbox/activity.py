@@ -1,4 +1,4 @@
-"""What one user does after installing: sessions, funnel events, purchases (DOMAIN.md 8.1-8.3)."""
+"""What one user does after installing: sessions, funnel events, purchases (docs/scenarios.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Random draws the generator needs, all from an explicit ``random.Random`` (never the global).
 
-CTIT mixture, retention curve and purchase sizes follow DOMAIN.md 8.1, 8.3 and 8.5.
+CTIT mixture, retention curve and purchase sizes: see docs/scenarios.md.
 """
 
 from __future__ import annotations

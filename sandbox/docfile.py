@@ -80,10 +80,16 @@ def format_path(where: Iterable[str | int]) -> str:
     return text
 
 
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to ``word`` when one is close enough, else None."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` when a close match exists, else an empty string."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    close = closest(word, choices)
+    return f" (did you mean {close!r}?)" if close else ""
 
 
 def read_document(path: Path, *, error_cls: type[DocumentError] = DocumentError) -> Document:
@@ -109,13 +115,30 @@ def validate_document(
 
 
 def schema_problems(doc: Document, schema: Mapping[str, Any]) -> list[str]:
+    """Every schema violation as a problem line, in line order."""
+    return in_line_order(doc, [text for _, text in schema_findings(doc, schema)])
+
+
+def schema_findings(doc: Document, schema: Mapping[str, Any]) -> list[tuple[PathTuple, str]]:
+    """Every schema violation as (where, problem line), unsorted."""
     validator = jsonschema.Draft202012Validator(schema)
-    found: list[tuple[int, str]] = []
-    for error in validator.iter_errors(doc.data):
-        for where, message in _explain(error):
-            found.append((doc.line_of(where), doc.problem(where, message)))
-    found.sort(key=lambda item: item[0])
-    unique = list(dict.fromkeys(text for _, text in found))
+    return [
+        (where, doc.problem(where, message))
+        for error in validator.iter_errors(doc.data)
+        for where, message in _explain(error)
+    ]
+
+
+def in_line_order(doc: Document, problems: Iterable[str]) -> list[str]:
+    """Problem lines of ``doc`` sorted by line (stable), without repeats, at most 50 and a
+    count of the rest."""
+    prefix = f"{doc.path}:"
+
+    def line(text: str) -> int:
+        number = text[len(prefix):].partition(":")[0] if text.startswith(prefix) else ""
+        return int(number) if number.isdigit() else 0
+
+    unique = sorted(dict.fromkeys(problems), key=line)
     if len(unique) > _MAX_PROBLEMS:
         unique = unique[:_MAX_PROBLEMS] + [f"... and {len(unique) - _MAX_PROBLEMS} more"]
     return unique
@@ -143,10 +166,7 @@ def _read_yaml(path: Path, text: str, error_cls: type[DocumentError]) -> Documen
         problems: list[str] = []
         data = _build(loader, node, (), lines, problems, path, 0)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        what = exc.problem or exc.context or "invalid YAML"
-        raise error_cls([f"{path}:{line}: YAML syntax error: {what}"]) from None
+        raise error_cls([f"{path}:{_syntax_error(exc)}"]) from None
     except yaml.YAMLError as exc:
         raise error_cls([f"{path}:1: YAML error: {exc}"]) from None
     finally:
@@ -154,6 +174,25 @@ def _read_yaml(path: Path, text: str, error_cls: type[DocumentError]) -> Documen
     if problems:
         raise error_cls(problems)
     return Document(path, data, lines)
+
+
+# Contexts whose mark is the opening the problem is about: an unclosed { or [ or quote is
+# noticed lines later, where the next key starts; a block context's mark is only where the
+# enclosing mapping or list began, so there the problem's own line is the better one.
+_OPENING_CONTEXTS = ("flow mapping", "flow sequence", "quoted scalar", "simple key")
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError) -> str:
+    """``line: YAML syntax error: ...`` naming the line of an unclosed opening, if any."""
+    problem, context = exc.problem or "invalid YAML", exc.context or ""
+    noticed = exc.problem_mark or exc.context_mark
+    opened = exc.context_mark if any(word in context for word in _OPENING_CONTEXTS) else None
+    if opened is None or noticed is None or opened.line == noticed.line:
+        mark = opened or noticed
+        return f"{mark.line + 1 if mark is not None else 1}: YAML syntax error: {problem}"
+    what = context.removeprefix("while parsing ").removeprefix("while scanning ")
+    return (f"{opened.line + 1}: YAML syntax error: {what} starts here: {problem} "
+            f"(noticed at line {noticed.line + 1})")
 
 
 def _build(

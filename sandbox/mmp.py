@@ -1,4 +1,4 @@
-"""Attribution: which touch, if any, an install is credited to (DOMAIN.md 7).
+"""Attribution: which touch, if any, an install is credited to (docs/scenarios.md, Attribution).
 
 Last touch wins: the most recent click at or before the install and within its click
 lookback. Impressions count only when no click is eligible and view-through is on, within

@@ -22,6 +22,8 @@ KEY_ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "event_name": (
         "event_name", "event", "eventName", "af_event", "event_type", "evtname", "et",
+        "goal_name",  # TUNE / HasOffers aff_goal
+        "event_id",  # Everflow: the id of the event (a kind of event, not one occurrence)
     ),
     "transaction_id": (
         "transaction_id", "transactionId", "transaction-id", "txid", "tid",

@@ -1,7 +1,7 @@
 """Vendor-shaped postback templates, with the parameter names real endpoints receive.
 
 Each preset gives URL paths that are appended to a network's ``endpoint``; a scenario's own
-``postbacks`` override them kind by kind. Shapes follow DOMAIN.md 2.1, 2.2, 2.7 and 3.
+``postbacks`` override them kind by kind. docs/scenarios.md (Presets) lists them.
 """
 
 from __future__ import annotations

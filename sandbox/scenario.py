@@ -8,15 +8,23 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from sandbox.distributions import Weighted
-from sandbox.docfile import Document, PathTuple, did_you_mean, read_document, schema_problems
+from sandbox.docfile import (
+    Document,
+    PathTuple,
+    did_you_mean,
+    in_line_order,
+    read_document,
+    schema_findings,
+)
 from sandbox.errors import ScenarioError
 from sandbox.resources import bundled_scenario, scenarios_dir
+from sandbox.scenario_expect import expectation_problems
 from sandbox.scenario_model import (
     ATT_ORDER,
     App,
@@ -24,6 +32,7 @@ from sandbox.scenario_model import (
     Chaos,
     Delivery,
     FunnelStep,
+    Network,
     Purchases,
     Retention,
     RetryPolicy,
@@ -31,6 +40,7 @@ from sandbox.scenario_model import (
     UserModel,
 )
 from sandbox.scenario_networks import NetworkBuilder, parse_duration
+from sandbox.skan.config import skan_config
 
 DEFAULT_FUNNEL = (
     FunnelStep("af_tutorial_completion", 0.5, delay=300.0, max_delay=86400.0),
@@ -77,14 +87,36 @@ def scenario_from_data(data: Any, *, source: str = "<scenario>") -> Scenario:
 
 
 def parse_scenario(doc: Document) -> Scenario:
-    problems = schema_problems(doc, scenario_schema())
-    if problems:
+    scenario, problems = check_scenario(doc)
+    if problems or scenario is None:
         raise ScenarioError(problems)
-    builder = _Builder(doc)
-    scenario = builder.scenario()
-    if builder.problems:
-        raise ScenarioError(builder.problems)
     return scenario
+
+
+_SKAN_NEEDS = ("app", "users", "networks")  # the parts the skan: checks look names up in
+
+
+def check_scenario(doc: Document) -> tuple[Scenario | None, list[str]]:
+    """Every problem of every kind in one pass, in line order: the schema's, the meaning
+    checks', the expectations' and the ``skan:`` section's. The scenario is None only when
+    the document is not a mapping at all."""
+    schema = schema_findings(doc, scenario_schema())
+    problems = [text for _, text in schema]
+    if not isinstance(doc.data, Mapping):
+        return None, in_line_order(doc, problems)
+    builder = _Builder(doc, broken=[where for where, _ in schema])
+    scenario = builder.scenario()
+    problems += [text for where, text in builder.found if not builder.touches_broken(where)]
+    problems += [doc.problem(where, message)
+                 for where, message in expectation_problems(doc.data.get("expect"))
+                 if not builder.touches_broken(where)]
+    if not builder.touches_broken(("skan",)) and not any(
+            where[0] in _SKAN_NEEDS for where in builder.skipped):
+        try:
+            skan_config(scenario, doc)
+        except ScenarioError as error:
+            problems += error.problems
+    return scenario, in_line_order(doc, problems)
 
 
 def parse_start(text: str) -> float:
@@ -98,37 +130,60 @@ class _Builder(NetworkBuilder):
     """Walks validated data into the model, collecting meaning problems with their lines."""
 
     def scenario(self) -> Scenario:
-        data: dict[str, Any] = self.doc.data
-        app = self.app(data["app"])
-        users = self.users(data.get("users", {}), app)
+        """The scenario; parts the schema refused fall back to defaults (see ``guarded``)."""
+        data: Mapping[str, Any] = self.doc.data
+        app = self.guarded(("app",), lambda: self.app(data["app"]), _ANY_APP)
+        users = self.guarded(("users",), lambda: self.users(data.get("users", {}), app),
+                             _lenient_users(data.get("users")))
         known_events = _event_names(users)
-        networks = tuple(
-            self.network(raw, ("networks", index), app, known_events)
-            for index, raw in enumerate(data["networks"])
-        )
+        networks = self.networks(data.get("networks"), app, known_events)
         self.unique([n.name for n in networks], ("networks",), "network name")
+        return Scenario(
+            name=self.guarded(("name",), lambda: str(data["name"]), "?"),
+            app=app, users=users, networks=networks,
+            seed=self.guarded(("seed",), lambda: int(data.get("seed", 0)), 0),
+            description=str(data.get("description", "")),
+            start=self.guarded(("start",), lambda: self.start(data), 0.0),
+            days=self.guarded(("days",), lambda: float(data.get("days", 7)), 7.0),
+            organic_share=self.guarded(("organic_share",), lambda: self.organic(data), 0.0),
+            attribution=self.guarded(("attribution",),
+                                     lambda: self.attribution(data.get("attribution", {})),
+                                     Attribution()),
+            delivery=self.guarded(("delivery",), lambda: self.delivery(data.get("delivery", {})),
+                                  Delivery()),
+            chaos=self.guarded(("chaos",), lambda: self.chaos(data.get("chaos", {})), Chaos()),
+            channels=data.get("channels", {}),
+            expect=self.guarded(("expect",), lambda: tuple(data.get("expect", [])), ()),
+            source=self.doc.path,
+        )
+
+    def networks(self, raw: Any, app: App, known: frozenset[str]) -> tuple[Network, ...]:
+        built: list[Network] = []
+        for index, item in enumerate(raw if isinstance(raw, list) else []):
+            where: PathTuple = ("networks", index)
+            network = self.guarded(where, partial(self.network, item, where, app, known), None)
+            if network is not None:
+                built.append(network)
+        return tuple(built)
+
+    def organic(self, data: Mapping[str, Any]) -> float:
         organic = float(data.get("organic_share", 0.0))
         if organic >= 1:
             self.fail(("organic_share",), "expected a share below 1 (some installs must be paid)")
+        return organic
+
+    def start(self, data: Mapping[str, Any]) -> float:
         try:
-            start = parse_start(data.get("start", "2026-01-05T00:00:00Z"))
+            return parse_start(data.get("start", "2026-01-05T00:00:00Z"))
         except ValueError as exc:
             self.fail(("start",), f"expected an ISO date or time: {exc}")
-            start = 0.0
-        attribution = data.get("attribution", {})
-        return Scenario(
-            name=data["name"], app=app, users=users, networks=networks,
-            seed=int(data.get("seed", 0)), description=data.get("description", ""),
-            start=start, days=float(data.get("days", 7)), organic_share=organic,
-            attribution=Attribution(
-                view_through=attribution.get("view_through", False),
-                competing_touch_share=float(attribution.get("competing_touch_share", 0.1)),
-            ),
-            delivery=self.delivery(data.get("delivery", {})),
-            chaos=self.chaos(data.get("chaos", {})),
-            channels=data.get("channels", {}),
-            expect=tuple(data.get("expect", [])),
-            source=self.doc.path,
+            return 0.0
+
+    @staticmethod
+    def attribution(raw: Mapping[str, Any]) -> Attribution:
+        return Attribution(
+            view_through=raw.get("view_through", False),
+            competing_touch_share=float(raw.get("competing_touch_share", 0.1)),
         )
 
     # --- app and users ------------------------------------------------------------------
@@ -231,6 +286,27 @@ class _Builder(NetworkBuilder):
         shares = {k: float(v) for k, v in raw.items() if k not in ("late_by", "mark")}
         return Chaos(late_by=parse_duration(raw.get("late_by", "30s")),
                      mark=bool(raw.get("mark", True)), **shares)
+
+
+# Stand-ins for a part the schema refused, chosen to add no problems of their own: an app on
+# both platforms, and a user model firing every event name the file mentions.
+_ANY_APP = App(name="app", ios_app_id=0, android_package="app")
+
+
+def _lenient_users(raw: Any) -> UserModel:
+    raw = raw if isinstance(raw, Mapping) else {}
+    steps = raw.get("funnel") if isinstance(raw.get("funnel"), list) else []
+    names = [step.get("event") for step in steps if isinstance(step, Mapping)]
+    purchases = raw.get("purchases") if isinstance(raw.get("purchases"), Mapping) else {}
+    retention = raw.get("retention") if isinstance(raw.get("retention"), Mapping) else {}
+    names += [purchases.get("event", "af_purchase"),
+              retention.get("session_event", "af_app_opened")]
+    return UserModel(
+        countries=Weighted.uniform(["US"]), platforms=Weighted.uniform(["ios", "android"]),
+        att=Weighted.uniform([2]),
+        funnel=tuple(FunnelStep(name, 1.0) for name in names if isinstance(name, str)),
+        purchases=None, retention=Retention(session_event=None),
+    )
 
 
 def _event_names(users: UserModel) -> frozenset[str]:

@@ -7,8 +7,9 @@ loader extends it with the app and user model.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import Any, TypeVar
 
 from sandbox.distributions import Weighted
 from sandbox.docfile import Document, PathTuple, did_you_mean
@@ -34,15 +35,45 @@ _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
-class NetworkBuilder:
-    """Collects meaning problems, each with its file and line."""
+T = TypeVar("T")
+_SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
-    def __init__(self, doc: Document) -> None:
+
+class NetworkBuilder:
+    """Collects meaning problems, each with its file and line.
+
+    ``broken`` lists the places the schema check already refused; a part of the document that
+    touches one of them is built only as far as it goes (``guarded``), so one pass can report
+    the schema's problems and the meaning problems of every other part together.
+    """
+
+    def __init__(self, doc: Document, *, broken: Sequence[PathTuple] = ()) -> None:
         self.doc = doc
-        self.problems: list[str] = []
+        self.found: list[tuple[PathTuple, str]] = []
+        self.broken = tuple(broken)
+        self.skipped: list[PathTuple] = []  # parts not built (their schema problems say why)
+
+    @property
+    def problems(self) -> list[str]:
+        return [text for _, text in self.found]
 
     def fail(self, where: PathTuple, message: str) -> None:
-        self.problems.append(self.doc.problem(where, message))
+        self.found.append((where, self.doc.problem(where, message)))
+
+    def touches_broken(self, where: PathTuple) -> bool:
+        """Whether a schema problem sits at, inside or around ``where``."""
+        return any(spot[:len(where)] == where or where[:len(spot)] == spot
+                   for spot in self.broken)
+
+    def guarded(self, where: PathTuple, build: Callable[[], T], fallback: T) -> T:
+        """``build()``, or ``fallback`` when it trips over data the schema refused."""
+        try:
+            return build()
+        except _SHAPE_ERRORS:
+            if not self.touches_broken(where):
+                raise
+            self.skipped.append(where)
+            return fallback
 
     def weights(self, raw: Mapping[str, float], where: PathTuple) -> Weighted[str] | None:
         try:
@@ -92,10 +123,7 @@ class NetworkBuilder:
         send = self.send_events(raw, where, known, preset.send_events, events, event)
         for name in raw.get("event_names", {}):
             self.known_event(name, (*where, "event_names", name), known)
-        campaigns = tuple(
-            self.campaign(item, (*where, "campaigns", index), raw["name"], app)
-            for index, item in enumerate(raw["campaigns"])
-        )
+        campaigns = self.campaigns(raw, where, app)
         self.unique([c.name for c in campaigns], (*where, "campaigns"), "campaign name")
         return Network(
             name=raw["name"], id=str(raw.get("id", raw["name"])),
@@ -170,6 +198,17 @@ class NetworkBuilder:
             headers=tuple(headers), body=body, content_type=spec.get("content_type"),
             drop_empty=drop_empty,
         )
+
+    def campaigns(self, raw: Mapping[str, Any], where: PathTuple, app: App
+                  ) -> tuple[Campaign, ...]:
+        built: list[Campaign] = []
+        for index, item in enumerate(raw["campaigns"]):
+            spot: PathTuple = (*where, "campaigns", index)
+            campaign = self.guarded(
+                spot, partial(self.campaign, item, spot, raw["name"], app), None)
+            if campaign is not None:
+                built.append(campaign)
+        return tuple(built)
 
     def campaign(self, raw: Mapping[str, Any], where: PathTuple, network: str,
                  app: App) -> Campaign:

@@ -61,7 +61,7 @@ def sample_context(
     scenario: Scenario | None = None, *, platform: str = "ios", with_event: bool = True,
     revenue: float = 4.59, currency: str = "EUR",
 ) -> MacroContext:
-    """A fixed install (and purchase) of made-up values, as in DOMAIN.md 2.7."""
+    """A fixed install (and purchase) of made-up values."""
     scenario = scenario or build()
     network = scenario.networks[0]
     touch = Touch("click", "c8f1e2", 0, 0, 1716208012.0, 7 * 86400.0, "pub_4711")

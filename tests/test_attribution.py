@@ -78,7 +78,7 @@ def test_short_lookback_turns_slow_installs_organic() -> None:
     journeys = list(TrafficGenerator(scenario).journeys())
     organic = [j for j in journeys if j.install.organic]
     attributed = [j for j in journeys if not j.install.organic]
-    # about 25 % of CTITs exceed one hour (DOMAIN.md 8.5)
+    # about 25 % of CTITs exceed one hour (docs/scenarios.md)
     assert 0.18 < len(organic) / len(journeys) < 0.32
     assert all(j.install.ctit is not None and j.install.ctit <= 3600 for j in attributed)
 

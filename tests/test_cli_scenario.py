@@ -102,3 +102,88 @@ def test_dry_run_with_jobs_writes_the_same_bytes(runner: CliRunner, tmp_path) ->
         assert result.exit_code == 0, result.output
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1] and outputs[0]
+
+
+BAD_EXPECTATIONS = """\
+name: bad
+app: {name: A, ios: {app_id: 1}}
+networks:
+  - name: n
+    postbacks: {install: 'https://x.test/?c={click_id}'}
+    campaigns: [{name: c}]
+expect:
+  - unique: qeury.click_id
+  - where: {pth: /pb/x}
+  - count: {gtee: 20}
+  - count: {gte: 20, lte: 10}
+  - where: {path: {gtee: 1}}
+"""
+
+
+@pytest.mark.parametrize("command", [["validate"], ["run", "--dry-run"]])
+def test_expectations_are_validated_with_line_and_did_you_mean(
+    runner: CliRunner, tmp_path: Path, command: list[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD_EXPECTATIONS, encoding="utf-8")
+    result = runner.invoke(main, [*command, str(bad)])
+    assert result.exit_code == 2, result.output
+    problems = result.stderr.splitlines()
+    if command[0] == "run":
+        problems = [p.removeprefix("error: ") for p in problems]
+    wanted = [
+        (8, "expect[0].unique: field 'qeury.click_id': unknown field", "'query.click_id'"),
+        (9, "expect[1].where.pth: field 'pth': unknown field", "'path'"),
+        (10, "expect[2].count: ", "'gte'"),
+        (11, "expect[3].count: ", "can never hold: at least 20 and at most 10"),
+        (12, "expect[4].where.path: unknown operator 'gtee'", "'gte'"),
+    ]
+    for line, start, hint in wanted:
+        assert any(p.startswith(f"{bad}:{line}: {start}") and hint in p for p in problems), \
+            (line, result.stderr)
+    assert "Traceback" not in result.output
+
+
+def test_a_real_run_refuses_bad_expectations_before_sending(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD_EXPECTATIONS, encoding="utf-8")
+    result = runner.invoke(main, ["run", str(bad), "--db", str(tmp_path / "x.db"),
+                                  "--target-base", "http://127.0.0.1:9"])
+    assert result.exit_code == 2, result.output
+    assert f"{bad}:11: expect[3].count: " in result.stderr
+
+
+EVERY_KIND = """\
+name: bad
+days: lots
+app: {name: A, ios: {app_id: 1}}
+networks:
+  - name: n
+    postbacks: {install: 'https://x.test/?c={clik_id}'}
+    campaigns: [{name: c, clicks: -1}]
+expect:
+  - where: {pth: /pb/x}
+skan:
+  networks:
+    - {network: nn, ad_network_id: x.skadnetwork, url: 'https://x.test/skan'}
+"""
+
+
+def test_validate_lists_every_kind_of_mistake_in_one_pass_by_line(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(EVERY_KIND, encoding="utf-8")
+    result = runner.invoke(main, ["validate", str(bad)])
+    assert result.exit_code == 2, result.output
+    lines = [int(p[len(f"{bad}:"):].split(":")[0]) for p in result.stderr.splitlines()]
+    assert lines == [2, 6, 7, 9, 12], result.stderr
+    assert "unknown macro {clik_id}" in result.stderr  # a meaning problem beside schema ones
+    assert "unknown network 'nn' (did you mean 'n'?)" in result.stderr  # and a skan one
+
+
+def test_validate_help_promises_every_mistake(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["validate", "--help"])
+    assert "every mistake" in result.stdout and "line" in result.stdout

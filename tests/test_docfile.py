@@ -73,10 +73,22 @@ def test_every_problem_is_reported_in_line_order(tmp_path: Path) -> None:
     assert lines == ["1", "2", "3"]
 
 
-def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "name: x\nitems:\n  - url: [unclosed\nport: 1\n")
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("name: x\nitems:\n  - url: [unclosed\nport: 1\n", 3),  # the [ that is not closed
+        ("a: {b: 1\nc: 2\n", 1),
+        ("x: 1\na: {b: 1,\n  c: 2\nd: 3\n", 2),
+        ('name: "abc\nport: 2\n', 1),  # the quote that is not closed
+        ("name: x\nfoo\nport: 1\n", 2),  # a key without its colon
+        ("name: 1\nport: 2\n mode: 3\n", 3),  # bad indentation: the line itself
+        ("- a\nname: 1\n", 2),
+    ],
+)
+def test_yaml_syntax_error_names_the_line_to_fix(tmp_path: Path, text: str, line: int) -> None:
+    path = write(tmp_path, text)
     (problem,) = problems_of(path)
-    assert problem.startswith(f"{path}:4: YAML syntax error")
+    assert problem.startswith(f"{path}:{line}: YAML syntax error")
 
 
 def test_duplicate_keys_are_refused(tmp_path: Path) -> None:

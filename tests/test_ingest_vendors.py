@@ -1,6 +1,6 @@
 """The MMP ingest API: canonical S2S installs/events, and AppsFlyer- and Adjust-shaped
 endpoints answering like the real APIs, with requests shaped like the vendors' documented
-examples (DOMAIN.md 9), including their error cases. Every request is recorded on channel
+examples (see the README), including their error cases. Every request is recorded on channel
 ``mmp``."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Vendor presets, pinned by golden files and checked against DOMAIN.md 2.7 / 3 shapes.
+"""Vendor presets, pinned by golden files and checked against the vendors' parameter names.
 
 Regenerate the golden files after an intended change with
 ``UPDATE_GOLDEN=1 pytest tests/test_presets.py`` and review the diff.
@@ -12,6 +12,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from sandbox.capture import parse_query
+from sandbox.postback_keys import extract_keys
 from sandbox.presets import PRESETS
 from tests.scenario_helpers import build, sample_context
 
@@ -124,3 +126,16 @@ def test_preset_templates_compile(name: str) -> None:
     if name != "none":
         network = preset_scenario(name).networks[0]
         assert network.install is not None and network.event is not None
+
+
+@pytest.mark.parametrize(("preset", "kind", "platform"), [
+    (p, k, plat) for p in sorted(PRESETS) if p != "none"
+    for k in ("install", "event") for plat in ("ios", "android")])
+def test_capture_keys_find_every_preset_parameter(preset: str, kind: str, platform: str) -> None:
+    """What the receiver extracts from each preset's postback: the click id always, and for
+    events the event (by name, or by the vendor's event id) and the revenue."""
+    keys = extract_keys(parse_query(urlsplit(rendered(preset, kind, platform)).query), None, None)
+    assert keys["click_id"] == "c8f1e2"
+    if kind == "event":
+        assert keys["event_name"] in ("af_purchase", "purchase", "bkrfgq")
+        assert keys["revenue"] == "4.99"

@@ -147,7 +147,7 @@ def test_a_bad_expectation_stops_the_run_before_sending(
     db = tmp_path / "x.db"
     result = runner.invoke(main, ["run", path, "--db", str(db), "--check"])
     assert result.exit_code == 2, result.output
-    assert f"{path}: expect[0]: " in result.stderr and "'colour'" in result.stderr
+    assert f"{path}:1: expect[0].where.colour: " in result.stderr
     store = Store(db)
     assert store.connection().execute("SELECT count(*) FROM runs").fetchone()[0] == 0
     store.close()

@@ -149,11 +149,11 @@ def test_scenario_section_shapes_for_delivery() -> None:
         delivery={"concurrency": 4, "timeout": "2s",
                   "retry": {"attempts": 5, "base": "200ms", "jitter": 0.2}},
         chaos={"duplicate": 0.1, "late_by": "1m"},
-        expect=[{"path": "/pb/x", "count": 3}],
+        expect=[{"where": {"path": "/pb/x"}, "count": 3}],
     ))
     assert scenario.delivery.timeout == 2.0 and scenario.delivery.retry.base == 0.2
     assert scenario.chaos.duplicate == 0.1 and scenario.chaos.late_by == 60.0
-    assert scenario.expect == ({"path": "/pb/x", "count": 3},)
+    assert scenario.expect == ({"where": {"path": "/pb/x"}, "count": 3},)
 
 
 def test_schema_ships_inside_the_package() -> None:
@@ -184,6 +184,7 @@ paths = st.sampled_from([
     ("networks", 0, "send_events"), ("networks", 0, "campaigns", 0),
     ("networks", 0, "campaigns", 0, "lookback"), ("networks", 0, "preset"), ("delivery",),
     ("chaos",), ("start",), ("networks", 0, "event_names"), ("attribution",),
+    ("expect",), ("skan",), ("app",), ("networks",), ("name",), ("users", "funnel", 0),
 ])
 
 
@@ -207,6 +208,24 @@ def test_loader_returns_a_scenario_or_raises_scenario_error(
         assert exc.problems
     else:
         assert isinstance(result, Scenario)
+
+
+assertion_keys = st.sampled_from(["on", "channel", "where", "count", "unique", "within",
+                                  "since_id", "name", "whre"])
+assertion_values = json_values | st.sampled_from(
+    ["qeury.click_id", "path", "deliveries", {"gte": 20, "lte": 10}, {"pth": "/x"},
+     {"path": {"gtee": 1}}, {"gtee": 1}])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.dictionaries(assertion_keys, assertion_values, max_size=4), max_size=3))
+def test_any_expect_list_gives_a_scenario_or_lines(expect: list[dict[str, Any]]) -> None:
+    data = scenario_data()
+    data["expect"] = expect
+    try:
+        scenario_from_data(data)
+    except ScenarioError as exc:
+        assert exc.problems and all(p.startswith("<scenario>:") for p in exc.problems)
 
 
 @settings(max_examples=60, deadline=None)

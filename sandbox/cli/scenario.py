@@ -41,7 +41,11 @@ def _load(name_or_path: str) -> Scenario:
 @main.command()
 @click.argument("files", nargs=-1, required=True)
 def validate(files: tuple[str, ...]) -> None:
-    """Check scenario FILES (paths or bundled names); exit 2 listing every mistake."""
+    """Check scenario FILES (paths or bundled names); exit 2 listing every mistake.
+
+    One pass finds them all: the schema, meanings (events, campaigns), macros, the expect:
+    assertions and the skan: section; each as file:line: field: what, in line order.
+    """
     failed = False
     for name in files:
         try:

@@ -1,5 +1,5 @@
 """Vendor-shaped ingest: AppsFlyer's S2S in-app event API and Adjust's S2S event and session
-APIs (DOMAIN.md 9), with their field names, validation and answers, so client code can point
+APIs (see the README), with their field names, validation and answers, so client code can point
 at the sandbox by changing its base URL. Pure: the face hands over the path's app id, the
 headers and the parsed parameters; errors are SandboxErrors in the one error shape whose
 message carries the vendor's own wording.

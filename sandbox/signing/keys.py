@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from sandbox.errors import ConfigError
 
-# DOMAIN.md 6.5 (Apple's documentation), checked against Apple's examples in the test vectors.
+# Apple's published keys, checked against Apple's examples in the test vectors.
 APPLE_SKAN_P256 = (
     "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEWdp8GPcGqmhgzEFj9Z2nSpQVddayaPe4FMzqM9wib1+aHaaIzoHoLN9z"
     "W4K8y4SPykE3YVK3sVqW6Af0lfx3gg=="

@@ -1,7 +1,7 @@
 """SKAdNetwork postback signatures: the signed string per version, signing and verifying.
 
 The signed string joins the field values with U+2063 INVISIBLE SEPARATOR in a fixed order per
-version (DOMAIN.md 6.4); booleans render as ``true``/``false``. Conversion values,
+version (Apple's documentation); booleans render as ``true``/``false``. Conversion values,
 ``country-code`` and the signature itself are not signed. ECDSA P-256/SHA-256, DER signature
 in base64 (P-192 for SKAN 1.0/2.0 keys).
 """

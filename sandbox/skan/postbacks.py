@@ -1,9 +1,9 @@
 """One planned SKAN postback becomes the signed JSON an ad network receives: SKAdNetwork 4.0
 with ``attribution-signature``, or AdAttributionKit with a compact JWS (ES256).
 
-Field order follows Apple's examples; the signature covers exactly the fields DOMAIN.md 6.4
-lists (the signing core builds the string). Signatures are deterministic (RFC 6979), so the
-same key, seed and scenario give the same bytes.
+Field order follows Apple's examples; the signature covers exactly the fields
+Apple's documentation lists (the signing core builds the string). Signatures are deterministic
+(RFC 6979), so the same key, seed and scenario give the same bytes.
 """
 
 from __future__ import annotations

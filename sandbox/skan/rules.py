@@ -1,5 +1,5 @@
 """Apple's SKAdNetwork 4 rules, pure: conversion windows and delays, conversion-value updates
-with lock windows, and what each postback may carry by crowd-anonymity tier (DOMAIN.md 6.2-6.3).
+with lock windows, and what each postback may carry by crowd-anonymity tier (README: SKAdNetwork).
 
 Offsets are seconds after the install's first launch. Events are placed in windows on the
 simulated (production) timeline; ``Timeline`` then maps the moment a postback is due onto the
