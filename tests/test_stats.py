@@ -27,7 +27,12 @@ from sandbox.stats import (
 from sandbox.store.clicks import NewClick
 from sandbox.store.deliveries import AttemptEvent, AttemptRecord, DeliveryRecord
 from sandbox.store.installs import NewInstall
-from sandbox.web.inspector_charts import event_bars, latency_chart, minute_bars
+from sandbox.web.inspector_charts import (
+    SERIES_COLOURS,
+    event_bars,
+    latency_chart,
+    minute_bars,
+)
 from tests.delivery_helpers import Answer, ScriptedServer, small_scenario
 
 EVENTS = ["install", "purchase", None]
@@ -265,3 +270,15 @@ def test_latency_histogram_keeps_every_count(rows):
     assert len(bars["rects"]) == sum(
         (b["ok"] > 0) + (b["failed"] > 0) for b in shaped["buckets"])
     assert all(r["y"] >= 0 and r["y"] + r["h"] <= bars["bottom"] + 0.2 for r in bars["rects"])
+
+
+@given(st.lists(st.tuples(st.integers(0, 4), st.sampled_from([f"ch{n}" for n in range(12)]),
+                          st.integers(1, 50)), max_size=60))
+def test_no_two_charted_channels_share_a_colour_and_no_count_is_lost(rows):
+    start = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
+    labelled = [(f"2026-01-01T10:{minute:02d}", channel, n) for minute, channel, n in rows]
+    series = minute_series(labelled, start=start, minutes=5)
+    chart = minute_bars(series)
+    colours = [entry["css"] for entry in chart["legend"]]
+    assert len(colours) == len(set(colours)) <= SERIES_COLOURS
+    assert sum(entry["total"] for entry in chart["legend"]) == series["total"]

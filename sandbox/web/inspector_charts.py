@@ -34,8 +34,24 @@ def _nice_ceiling(peak: int) -> int:
         step *= 10
 
 
+def charted_channels(channels: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """One colour per channel, never shared: past ``SERIES_COLOURS`` channels, the busiest
+    keep their own and the rest are drawn together as one "other" series."""
+    if len(channels) <= SERIES_COLOURS:
+        return channels
+    ranked = sorted(channels, key=lambda c: -c["total"])
+    kept, rest = ranked[:SERIES_COLOURS - 1], ranked[SERIES_COLOURS - 1:]
+    other = {
+        "channel": f"{len(rest)} other channels",
+        "total": sum(c["total"] for c in rest),
+        "counts": [sum(column) for column in zip(*(c["counts"] for c in rest), strict=True)],
+    }
+    return [*kept, other]
+
+
 def minute_bars(series: Mapping[str, Any]) -> dict[str, Any]:
     """Stacked bars, one per minute, one colour per channel; ticks every 10 minutes."""
+    series = {**series, "channels": charted_channels(series["channels"])}
     minutes = series["minutes"]
     top = _nice_ceiling(max(_stacked(series), default=0))
     plot_h = HEIGHT - TOP - BOTTOM
@@ -52,7 +68,7 @@ def minute_bars(series: Mapping[str, Any]) -> dict[str, Any]:
             rects.append({
                 "x": round(LEFT + index * slot + 1, 1), "y": round(y, 1),
                 "w": round(max(slot - 2, 1), 1), "h": round(height, 1),
-                "css": f"series-{colour % SERIES_COLOURS}",
+                "css": f"series-{colour}",
                 "title": f"{label[11:]} {channel['channel']}: {count}",
             })
             base += count
@@ -65,7 +81,7 @@ def minute_bars(series: Mapping[str, Any]) -> dict[str, Any]:
         "bottom": HEIGHT - BOTTOM, "right": WIDTH - 8, "rects": rects, "ticks": ticks,
         "y_max": top,
         "legend": [
-            {"channel": c["channel"], "total": c["total"], "css": f"series-{i % SERIES_COLOURS}"}
+            {"channel": c["channel"], "total": c["total"], "css": f"series-{i}"}
             for i, c in enumerate(series["channels"])
         ],
     }
