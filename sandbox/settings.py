@@ -35,6 +35,7 @@ class Settings:
     max_header_bytes: int = 32 * 1024  # names + values of all headers (431 above)
     max_url: int = 8 * 1024  # path + query string (414 above)
     max_json_depth: int = 64  # deeper JSON bodies are kept raw only
+    max_json_elements: int = 10_000  # JSON bodies with more values are kept raw only
     header_timeout: float = 10.0  # seconds a client may take to send its headers
     token: str | None = None  # admin token for /api and /ui; generated when exposed
     max_postbacks: int = 0  # retention: keep the newest N captures (0 keeps all)
@@ -141,7 +142,8 @@ def _check(settings: Settings) -> None:
         raise ConfigError(f"workers: expected at least 1, got {settings.workers}", field="workers")
     if settings.max_body < 1:
         raise ConfigError("max_body: expected a positive number of bytes", field="max_body")
-    for name in ("max_headers", "max_header_bytes", "max_url", "max_json_depth"):
+    for name in ("max_headers", "max_header_bytes", "max_url", "max_json_depth",
+                 "max_json_elements"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name}: expected a positive number", field=name)
     if not 1 <= settings.header_timeout <= 60:

@@ -70,6 +70,9 @@ def _env(name: str) -> str:
               show_default=True, help="Longest path + query string; longer get 414.")
 @click.option("--max-json-depth", envvar=_env("max_json_depth"), default=64, type=int,
               show_default=True, help="Deeper JSON bodies are stored raw, not parsed.")
+@click.option("--max-json-elements", envvar=_env("max_json_elements"), default=10_000,
+              type=int, show_default=True,
+              help="JSON bodies with more values are stored raw, not parsed.")
 @click.option("--header-timeout", envvar=_env("header_timeout"), default=10.0, type=float,
               show_default=True, help="Seconds a client may take to send its request head.")
 @click.option("--max-wait", envvar=_env("max_wait"), default=300.0, type=float,

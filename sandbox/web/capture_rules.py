@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from sandbox.capture import (
     CHANNEL_PATTERN,
     DEFAULT_CHANNEL,
+    MAX_JSON_ELEMENTS,
     CaptureRecord,
     InboundRequest,
+    ParseLimits,
     build_record,
 )
 from sandbox.channels import Answer, decide, default_body
@@ -48,6 +50,7 @@ class ReceiverLimits:
     max_header_bytes: int = 32 * 1024
     max_url: int = 8 * 1024
     max_json_depth: int = 64
+    max_json_elements: int = MAX_JSON_ELEMENTS
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReceiverLimits:
@@ -55,6 +58,7 @@ class ReceiverLimits:
             max_body=settings.max_body, max_decoded=settings.max_decoded_body,
             max_headers=settings.max_headers, max_header_bytes=settings.max_header_bytes,
             max_url=settings.max_url, max_json_depth=settings.max_json_depth,
+            max_json_elements=settings.max_json_elements,
         )
 
 
@@ -169,6 +173,8 @@ class CaptureDesk:
         self.store = store
         self.clock = clock
         self.limits = limits
+        self.parse_limits = ParseLimits(limits.max_body, limits.max_json_elements,
+                                        limits.max_json_depth)
         self.retention = Retention(store, retention or RetentionPolicy(), clock)
         self.keyring = SandboxKeyring(store)  # read only for channels with a skan profile
 
@@ -177,8 +183,7 @@ class CaptureDesk:
         channel's request count, which only the write transaction knows)."""
         record = build_record(
             request, decoded_limit=self.limits.max_decoded,
-            refused=refused.reason if refused else None,
-            max_json_depth=self.limits.max_json_depth,
+            refused=refused.reason if refused else None, parse_limits=self.parse_limits,
         )
         settings = NO_SETTINGS
         if refused is None:
