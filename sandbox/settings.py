@@ -29,7 +29,7 @@ class Settings:
     log_level: str = "info"
     workers: int = 2
     max_body: int = 1024 * 1024
-    max_decoded_body: int = 16 * 1024 * 1024
+    max_decoded_body: int = 1024 * 1024  # inflated bytes kept: no more than a plain body
     max_wait: float = 300.0  # the longest `within`/`during`/long-poll a client may ask for
     max_headers: int = 100  # header lines per request (431 above)
     max_header_bytes: int = 32 * 1024  # names + values of all headers (431 above)
@@ -143,7 +143,7 @@ def _check(settings: Settings) -> None:
     if settings.max_body < 1:
         raise ConfigError("max_body: expected a positive number of bytes", field="max_body")
     for name in ("max_headers", "max_header_bytes", "max_url", "max_json_depth",
-                 "max_json_elements"):
+                 "max_json_elements", "max_decoded_body"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name}: expected a positive number", field=name)
     if not 1 <= settings.header_timeout <= 60:

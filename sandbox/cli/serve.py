@@ -62,6 +62,9 @@ def _env(name: str) -> str:
                    "127.0.0.1 and not given).")
 @click.option("--max-body", envvar=_env("max_body"), default=1024 * 1024, type=int,
               show_default=True, help="Largest body accepted, in bytes; larger ones get 413.")
+@click.option("--max-decoded-body", envvar=_env("max_decoded_body"), default=1024 * 1024,
+              type=int, show_default=True,
+              help="Most bytes a gzip/deflate body is inflated to; larger stay compressed.")
 @click.option("--max-headers", envvar=_env("max_headers"), default=100, type=int,
               show_default=True, help="Most header lines per request; more get 431.")
 @click.option("--max-header-bytes", envvar=_env("max_header_bytes"), default=32 * 1024,

@@ -45,7 +45,7 @@ REFUSED_PREFIX_BYTES = 4096
 @dataclass(frozen=True)
 class ReceiverLimits:
     max_body: int = 1024 * 1024
-    max_decoded: int = 16 * 1024 * 1024
+    max_decoded: int = 1024 * 1024
     max_headers: int = 100
     max_header_bytes: int = 32 * 1024
     max_url: int = 8 * 1024
