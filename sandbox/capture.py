@@ -170,6 +170,9 @@ class ParseLimits:
         return cls(settings.max_body, settings.max_json_elements, settings.max_json_depth)
 
 
+DEFAULT_PARSE_LIMITS = ParseLimits()
+
+
 def _too_many_fields(text: str, limit: int) -> str | None:
     if text.count("&") >= limit:
         return f"not parsed: more than {limit} form fields"
@@ -178,19 +181,21 @@ def _too_many_fields(text: str, limit: int) -> str | None:
 
 def _parse_json(text: str, limits: ParseLimits) -> tuple[Any, str | None, str | None]:
     """(value, canonical json text, note) for a body that claims or looks like JSON."""
-    if count_json_elements(text, limits.max_elements) > limits.max_elements:
+    # A text holds at most one value per character: short bodies need no count.
+    too_many = len(text) > limits.max_elements and (
+        count_json_elements(text, limits.max_elements) > limits.max_elements)
+    if too_many:
         return None, None, f"not parsed: more than {limits.max_elements} JSON values"
-    deeper = f"not parsed: deeper than {limits.max_depth} levels"
     try:
         value = json.loads(text)
     except ValueError as exc:
         return None, None, f"invalid JSON: {exc}"
-    except RecursionError:
-        return None, None, deeper
+    except RecursionError:  # valid, but deeper than the parser's own stack allows
+        return None, None, f"not parsed: deeper than {limits.max_depth} levels"
     # Nesting needs an opening bracket per level: most bodies cannot be too deep at all.
     could_be_deep = text.count("{") + text.count("[") + 1 > limits.max_depth
     if could_be_deep and _depth(value, limits.max_depth) > limits.max_depth:
-        return None, None, deeper
+        return None, None, f"not parsed: deeper than {limits.max_depth} levels"
     return value, compact_json(value), None
 
 
@@ -205,13 +210,13 @@ def _body_kind(mime: str, payload: bytes) -> str | None:
 
 def build_record(
     request: InboundRequest, *, decoded_limit: int, refused: str | None = None,
-    max_json_depth: int = MAX_JSON_DEPTH, parse_limits: ParseLimits | None = None,
+    parse_limits: ParseLimits | None = None,
 ) -> CaptureRecord:
     """Interpret a request: parse query, form and JSON views, extract the keys, lint.
 
     ``parse_limits`` bounds the work: a body over them is stored raw with a note saying why.
     """
-    limits = parse_limits or ParseLimits(max_depth=max_json_depth)
+    limits = parse_limits or DEFAULT_PARSE_LIMITS
     content_type = request.header("Content-Type")
     content_encoding = (request.header("Content-Encoding") or "").strip().lower() or None
     record = CaptureRecord(

@@ -63,6 +63,7 @@ _ISO_4217_TEXT = """
 ISO_4217 = frozenset(_ISO_4217_TEXT.split())
 
 LintWarning = dict[str, str]
+_CONTAINERS = (dict, list)
 
 
 def warning(kind: str, where: str, message: str) -> LintWarning:
@@ -134,15 +135,17 @@ def _json(value: Any) -> Iterator[LintWarning]:
     seen, pushed = 0, 1
     while stack:
         parent, key, name, item = stack.pop()
-        if isinstance(item, dict | list):
-            room = MAX_JSON_NODES - pushed  # values never pushed are never walked
+        if isinstance(item, _CONTAINERS):
+            pushed += len(item)
+            if pushed > MAX_JSON_NODES:  # rare: values never pushed are never walked
+                room = max(MAX_JSON_NODES - pushed + len(item), 0)
+                item = dict(islice(item.items(), room)) if isinstance(item, dict) else item[:room]
+                pushed = MAX_JSON_NODES
             where = _path(parent, key) if parent else "json"
             if isinstance(item, dict):
-                children = [(where, k, str(k), v) for k, v in islice(item.items(), room)]
+                stack.extend([(where, k, str(k), v) for k, v in reversed(item.items())])
             else:
-                children = [(where, i, name, v) for i, v in enumerate(item[:room])]
-            pushed += len(children)
-            stack.extend(reversed(children))
+                stack.extend([(where, i, name, v) for i, v in reversed(list(enumerate(item)))])
         else:
             seen += 1
             if seen > MAX_JSON_STRINGS:
