@@ -141,19 +141,24 @@ def count_json_elements(text: str, stop: int) -> int:
 
 
 def _depth(value: Any, limit: int) -> int:
-    """How deep ``value`` nests, walked without recursion and given up past ``limit``."""
+    """How deep ``value`` nests (a scalar in a list is one level below it), walked without
+    recursion, containers only, and given up past ``limit``."""
+    if not isinstance(value, dict | list):
+        return 1
     stack = [(value, 1)]
-    deepest = 0
+    deepest = 1
     while stack:
         item, level = stack.pop()
-        deepest = max(deepest, level)
-        if deepest > limit:
-            return deepest
-        if isinstance(item, dict):
-            stack.extend((v, level + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, level + 1) for v in item)
+        children = item.values() if isinstance(item, dict) else item
+        if children and level >= deepest:
+            deepest = level + 1
+            if deepest > limit:
+                return deepest
+        stack.extend([(child, level + 1) for child in children if isinstance(child, _NESTED)])
     return deepest
+
+
+_NESTED = (dict, list)
 
 
 @dataclass(frozen=True)
