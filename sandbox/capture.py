@@ -16,10 +16,14 @@ from urllib.parse import unquote
 from sandbox.compact_json import compact_json
 from sandbox.lint import lint_capture
 from sandbox.postback_keys import extract_keys
+from sandbox.settings import Settings
 
 CHANNEL_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 DEFAULT_CHANNEL = "default"
 MAX_JSON_DEPTH = 64
+MAX_JSON_ELEMENTS = 10_000  # a few ms of parsing and walking at most
+MAX_PARSED_BODY = 1024 * 1024
+_JSON_START = re.compile(rb"\s*[{\[]")
 
 
 @dataclass(frozen=True)
@@ -113,48 +117,111 @@ def _decode_content(body: bytes, encoding: str, limit: int) -> tuple[bytes | Non
     return None, f"body is not valid {encoding} data"
 
 
+SCAN_WINDOW = 64 * 1024
+
+
+def count_json_elements(text: str, stop: int) -> int:
+    """An upper bound on the JSON values in ``text``, counted a window at a time and given up
+    once past ``stop``: linear, C-speed, no parse.
+
+    A non-empty array or object of n values holds n - 1 commas, so the values number one (the
+    outermost) plus the commas plus the opening brackets, less the empty ``[]`` and ``{}``.
+    Exact for compact JSON; whitespace inside an empty container and brackets or commas
+    inside strings only make it larger (each ``[]`` inside a string also counts its ``[``).
+    """
+    count = 1
+    for start in range(0, len(text), SCAN_WINDOW):
+        end = start + SCAN_WINDOW
+        count += text.count(",", start, end) + text.count("[", start, end)
+        count += text.count("{", start, end) - text.count("[]", start, end)
+        count -= text.count("{}", start, end)
+        if count > stop:
+            break
+    return count
+
+
 def _depth(value: Any, limit: int) -> int:
+    """How deep ``value`` nests (a scalar in a list is one level below it), walked without
+    recursion, containers only, and given up past ``limit``."""
+    if not isinstance(value, dict | list):
+        return 1
     stack = [(value, 1)]
-    deepest = 0
+    deepest = 1
     while stack:
         item, level = stack.pop()
-        deepest = max(deepest, level)
-        if deepest > limit:
-            return deepest
-        if isinstance(item, dict):
-            stack.extend((v, level + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, level + 1) for v in item)
+        children = item.values() if isinstance(item, dict) else item
+        if children and level >= deepest:
+            deepest = level + 1
+            if deepest > limit:
+                return deepest
+        stack.extend([(child, level + 1) for child in children if isinstance(child, _NESTED)])
     return deepest
 
 
-def _parse_json(text: str, max_depth: int) -> tuple[Any, str | None, str | None]:
+_NESTED = (dict, list)
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """What parsing one body may cost: the bytes, values and nesting it may walk."""
+
+    max_bytes: int = MAX_PARSED_BODY
+    max_elements: int = MAX_JSON_ELEMENTS
+    max_depth: int = MAX_JSON_DEPTH
+
+    @classmethod
+    def of(cls, settings: Settings) -> ParseLimits:
+        """A body the sandbox would not take uncompressed (``max_body``) is not parsed."""
+        return cls(settings.max_body, settings.max_json_elements, settings.max_json_depth)
+
+
+DEFAULT_PARSE_LIMITS = ParseLimits()
+
+
+def _too_many_fields(text: str, limit: int) -> str | None:
+    if text.count("&") >= limit:
+        return f"not parsed: more than {limit} form fields"
+    return None
+
+
+def _parse_json(text: str, limits: ParseLimits) -> tuple[Any, str | None, str | None]:
     """(value, canonical json text, note) for a body that claims or looks like JSON."""
+    # A text holds at most one value per character: short bodies need no count.
+    too_many = len(text) > limits.max_elements and (
+        count_json_elements(text, limits.max_elements) > limits.max_elements)
+    if too_many:
+        return None, None, f"not parsed: more than {limits.max_elements} JSON values"
     try:
         value = json.loads(text)
     except ValueError as exc:
         return None, None, f"invalid JSON: {exc}"
-    except RecursionError:
-        return None, None, f"invalid JSON: nested deeper than {max_depth} levels"
+    except RecursionError:  # valid, but deeper than the parser's own stack allows
+        return None, None, f"not parsed: deeper than {limits.max_depth} levels"
     # Nesting needs an opening bracket per level: most bodies cannot be too deep at all.
-    could_be_deep = text.count("{") + text.count("[") + 1 > max_depth
-    if could_be_deep and _depth(value, max_depth) > max_depth:
-        return None, None, f"JSON nested deeper than {max_depth} levels; kept raw only"
+    could_be_deep = text.count("{") + text.count("[") + 1 > limits.max_depth
+    if could_be_deep and _depth(value, limits.max_depth) > limits.max_depth:
+        return None, None, f"not parsed: deeper than {limits.max_depth} levels"
     return value, compact_json(value), None
 
 
-def _looks_like_json(content_type: str, text: str) -> bool:
-    if "json" in content_type:
-        return True
-    stripped = text.lstrip()
-    return not content_type and stripped[:1] in ("{", "[")
+def _body_kind(mime: str, payload: bytes) -> str | None:
+    """"form" or "json" for a body parsed as one, else None (kept as text only)."""
+    if mime == "application/x-www-form-urlencoded":
+        return "form"
+    if "json" in mime:
+        return "json"
+    return "json" if not mime and _JSON_START.match(payload) else None
 
 
 def build_record(
     request: InboundRequest, *, decoded_limit: int, refused: str | None = None,
-    max_json_depth: int = MAX_JSON_DEPTH,
+    parse_limits: ParseLimits | None = None,
 ) -> CaptureRecord:
-    """Interpret a request: parse query, form and JSON views, extract the keys, lint."""
+    """Interpret a request: parse query, form and JSON views, extract the keys, lint.
+
+    ``parse_limits`` bounds the work: a body over them is stored raw with a note saying why.
+    """
+    limits = parse_limits or DEFAULT_PARSE_LIMITS
     content_type = request.header("Content-Type")
     content_encoding = (request.header("Content-Encoding") or "").strip().lower() or None
     record = CaptureRecord(
@@ -178,14 +245,18 @@ def build_record(
         record.decoded_body = decoded
         payload = decoded if decoded is not None else b""
     json_value: Any = None
-    if payload and refused is None:
+    mime = (content_type or "").split(";")[0].strip().lower()
+    kind = _body_kind(mime, payload) if payload and refused is None else None
+    if kind is not None and len(payload) > limits.max_bytes:
+        record.body_note = record.body_note or f"not parsed: larger than {limits.max_bytes} bytes"
+    elif kind is not None:
         text = payload.decode("utf-8", "replace")
-        mime = (content_type or "").split(";")[0].strip().lower()
-        if mime == "application/x-www-form-urlencoded":
-            record.form = parse_query(text)
-        elif _looks_like_json(mime, text):
-            json_value, record.json_text, note = _parse_json(text, max_json_depth)
-            record.body_note = record.body_note or note
+        if kind == "form":
+            note = _too_many_fields(text, limits.max_elements)
+            record.form = None if note else parse_query(text)
+        else:
+            json_value, record.json_text, note = _parse_json(text, limits)
+        record.body_note = record.body_note or note
     record.keys = extract_keys(record.query, record.form, json_value)
     record.lint = lint_capture(record.query, record.form, json_value, record.keys)
     return record

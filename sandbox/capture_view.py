@@ -1,7 +1,9 @@
 """A stored capture row becomes the JSON view every face shows and the matcher reads.
 
 ``capture_view`` is the exact record (the matcher reads it); ``shown_view`` is what people see:
-the same view with credentials masked unless revealed.
+the same view with credentials masked unless revealed, and bounded whatever was stored: texts
+cut at ``VIEW_LIMIT`` and a parsed form or JSON body left out when its text is longer, with
+``truncated`` saying so and ``body_url`` where the exact bytes are.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from urllib.parse import quote, quote_plus
 from sandbox.channels import default_body
 from sandbox.postback_keys import KEY_NAMES
 
+VIEW_LIMIT = 64 * 1024  # characters of each body text, and of a parsed body's JSON, shown
+
 
 def body_fields(raw: bytes) -> tuple[str, str]:
     """(text, encoding): UTF-8 text where the bytes are valid UTF-8, else base64."""
@@ -30,7 +34,17 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def capture_view(row: sqlite3.Row) -> dict[str, Any]:
+def _parsed(text: str | None, limit: int | None, omitted: list[str], name: str) -> Any:
+    if text is not None and limit is not None and len(text) > limit:
+        omitted.append(name)
+        return None
+    return _loads(text)
+
+
+def capture_view(row: sqlite3.Row, *, parsed_limit: int | None = None) -> dict[str, Any]:
+    """The exact record; with ``parsed_limit``, a form or JSON body whose stored text is longer
+    is left out (named in ``truncated_fields``) rather than loaded."""
+    omitted: list[str] = []
     raw = bytes(row["body"])
     decoded = row["decoded_body"]
     body, encoding = body_fields(raw)
@@ -53,10 +67,14 @@ def capture_view(row: sqlite3.Row) -> dict[str, Any]:
         "body": body,
         "body_encoding": encoding,
         "body_text": matched.decode("utf-8", "replace"),
-        "form": _loads(row["form_json"]),
-        "json": _loads(row["json_body"]),
+        "form": _parsed(row["form_json"], parsed_limit, omitted, "form"),
+        "json": _parsed(row["json_body"], parsed_limit, omitted, "json"),
         "body_note": row["body_note"],
         "body_size": row["body_size"],
+        "body_text_size": len(matched),
+        "body_url": f"/api/postbacks/{row['id']}/body",
+        "truncated": bool(omitted),
+        "truncated_fields": omitted,
         "remote_addr": row["remote_addr"],
         "received_at": row["received_at"],
         "keys": {name: row[name] for name in KEY_NAMES},
@@ -163,9 +181,26 @@ def mask_view(view: dict[str, Any], secrets: Iterable[str] = ()) -> dict[str, An
     return {key: _replace_everywhere(value, ordered) for key, value in masked.items()}
 
 
+def cut_view(view: dict[str, Any], limit: int = VIEW_LIMIT) -> dict[str, Any]:
+    """The view with ``body`` and ``body_text`` cut at ``limit`` characters (a base64 body at
+    whole bytes), each cut named in ``truncated_fields``."""
+    cut = dict(view)
+    omitted = list(view["truncated_fields"])
+    if len(view["body"]) > limit:
+        keep = limit - limit % 4 if view["body_encoding"] == "base64" else limit
+        cut["body"] = view["body"][:keep]
+        omitted.append("body")
+    if len(view["body_text"]) > limit:
+        cut["body_text"] = view["body_text"][:limit]
+        omitted.append("body_text")
+    cut["truncated"], cut["truncated_fields"] = bool(omitted), omitted
+    return cut
+
+
 def shown_view(
     row: sqlite3.Row, *, reveal: bool = False, secrets: Iterable[str] = ()
 ) -> dict[str, Any]:
-    """The view the API, exports and the inspector show: masked unless ``reveal``."""
-    view = capture_view(row)
-    return view if reveal else mask_view(view, secrets)
+    """The view the API, exports and the inspector show: masked unless ``reveal``, and bounded
+    (masked before it is cut, so no secret is left half-shown at the cut)."""
+    view = capture_view(row, parsed_limit=VIEW_LIMIT)
+    return cut_view(view if reveal else mask_view(view, secrets))

@@ -1,9 +1,10 @@
 """Postback lint: the bugs real integrations ship, found in every capture and kept as warnings.
 
 Pure and cheap (it runs on every capture): one pass over the query, form and JSON values with
-precompiled patterns, a quick character test before any regular expression, and a cap on how
-many JSON strings are looked at. A warning is ``{"kind", "where", "message"}``; ``where`` is a
-field path of the assertion language (``query.click_id``, ``form.idfa``, ``json.data.sku``).
+precompiled patterns, a quick character test before any regular expression, and caps on how
+many JSON values are walked and how many strings among them are looked at. A warning is
+``{"kind", "where", "message"}``; ``where`` is a field path of the assertion language
+(``query.click_id``, ``form.idfa``, ``json.data.sku``).
 
 Kinds: ``unreplaced_macro``, ``empty_value``, ``double_encoded``, ``zero_device_id``,
 ``non_numeric_revenue``, ``unknown_currency``.
@@ -28,6 +29,7 @@ LINT_KINDS = (
 )
 MAX_WARNINGS = 50
 MAX_JSON_STRINGS = 500
+MAX_JSON_NODES = 5000  # objects and arrays walked too: a body of empty arrays has no leaves
 
 # Contained anywhere: {click_id} {IDFA} {cl?Net} {{x}} ${(user_data.idfa)!} %%CLICK_ID%% <#if
 _MACRO_INSIDE = re.compile(
@@ -61,6 +63,7 @@ _ISO_4217_TEXT = """
 ISO_4217 = frozenset(_ISO_4217_TEXT.split())
 
 LintWarning = dict[str, str]
+_CONTAINERS = (dict, list)
 
 
 def warning(kind: str, where: str, message: str) -> LintWarning:
@@ -129,15 +132,20 @@ def _json(value: Any) -> Iterator[LintWarning]:
     if not isinstance(value, dict | list):
         return
     stack: list[tuple[str, str | int, str, Any]] = [("", "", "", value)]  # parent, key, name
-    seen = 0
+    seen, pushed = 0, 1
     while stack:
         parent, key, name, item = stack.pop()
-        if isinstance(item, dict):
+        if isinstance(item, _CONTAINERS):
+            pushed += len(item)
+            if pushed > MAX_JSON_NODES:  # rare: values never pushed are never walked
+                room = max(MAX_JSON_NODES - pushed + len(item), 0)
+                item = dict(islice(item.items(), room)) if isinstance(item, dict) else item[:room]
+                pushed = MAX_JSON_NODES
             where = _path(parent, key) if parent else "json"
-            stack.extend([(where, k, str(k), v) for k, v in reversed(item.items())])
-        elif isinstance(item, list):
-            where = _path(parent, key) if parent else "json"
-            stack.extend([(where, i, name, v) for i, v in reversed(list(enumerate(item)))])
+            if isinstance(item, dict):
+                stack.extend([(where, k, str(k), v) for k, v in reversed(item.items())])
+            else:
+                stack.extend([(where, i, name, v) for i, v in reversed(list(enumerate(item)))])
         else:
             seen += 1
             if seen > MAX_JSON_STRINGS:

@@ -34,12 +34,13 @@ class Settings:
     log_level: str = "info"
     workers: int = 2
     max_body: int = 1024 * 1024
-    max_decoded_body: int = 16 * 1024 * 1024
+    max_decoded_body: int = 1024 * 1024  # inflated bytes kept: no more than a plain body
     max_wait: float = 300.0  # the longest `within`/`during`/long-poll a client may ask for
     max_headers: int = 64  # header lines per request (431 above); at most SERVER_MAX_HEADERS - 1
     max_header_bytes: int = 32 * 1024  # names + values of all headers (431 above)
     max_url: int = 8 * 1024  # path + query string (414 above)
     max_json_depth: int = 64  # deeper JSON bodies are kept raw only
+    max_json_elements: int = 10_000  # JSON bodies with more values are kept raw only
     header_timeout: float = 10.0  # seconds a client may take to send its headers
     body_timeout: float = 10.0  # seconds a client may take to send its whole body (408 after)
     token: str | None = None  # admin token for /api and /ui; generated when exposed
@@ -147,7 +148,8 @@ def _check(settings: Settings) -> None:
         raise ConfigError(f"workers: expected at least 1, got {settings.workers}", field="workers")
     if settings.max_body < 1:
         raise ConfigError("max_body: expected a positive number of bytes", field="max_body")
-    for name in ("max_headers", "max_header_bytes", "max_url", "max_json_depth"):
+    for name in ("max_headers", "max_header_bytes", "max_url", "max_json_depth",
+                 "max_json_elements", "max_decoded_body"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name}: expected a positive number", field=name)
     if not 1 <= settings.header_timeout <= 60:

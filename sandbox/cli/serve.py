@@ -62,6 +62,9 @@ def _env(name: str) -> str:
                    "127.0.0.1 and not given).")
 @click.option("--max-body", envvar=_env("max_body"), default=1024 * 1024, type=int,
               show_default=True, help="Largest body accepted, in bytes; larger ones get 413.")
+@click.option("--max-decoded-body", envvar=_env("max_decoded_body"), default=1024 * 1024,
+              type=int, show_default=True,
+              help="Most bytes a gzip/deflate body is inflated to; larger stay compressed.")
 @click.option("--max-headers", envvar=_env("max_headers"), default=64, type=int,
               show_default=True, help="Most header lines per request; more get 431 "
                                       "(at most 99: the HTTP server refuses over 100 itself).")
@@ -72,6 +75,9 @@ def _env(name: str) -> str:
                                       "(at most 64534: the HTTP server refuses over 65534).")
 @click.option("--max-json-depth", envvar=_env("max_json_depth"), default=64, type=int,
               show_default=True, help="Deeper JSON bodies are stored raw, not parsed.")
+@click.option("--max-json-elements", envvar=_env("max_json_elements"), default=10_000,
+              type=int, show_default=True,
+              help="JSON bodies with more values are stored raw, not parsed.")
 @click.option("--header-timeout", envvar=_env("header_timeout"), default=10.0, type=float,
               show_default=True, help="Seconds a client may take to send its request head.")
 @click.option("--body-timeout", envvar=_env("body_timeout"), default=10.0, type=float,

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from sandbox.capture import (
     CHANNEL_PATTERN,
     DEFAULT_CHANNEL,
+    MAX_JSON_ELEMENTS,
     CaptureRecord,
     InboundRequest,
+    ParseLimits,
     build_record,
 )
 from sandbox.channels import Answer, decide, default_body
@@ -43,11 +45,12 @@ REFUSED_PREFIX_BYTES = 4096
 @dataclass(frozen=True)
 class ReceiverLimits:
     max_body: int = 1024 * 1024
-    max_decoded: int = 16 * 1024 * 1024
+    max_decoded: int = 1024 * 1024
     max_headers: int = 64
     max_header_bytes: int = 32 * 1024
     max_url: int = 8 * 1024
     max_json_depth: int = 64
+    max_json_elements: int = MAX_JSON_ELEMENTS
     body_timeout: float = 10.0
 
     @classmethod
@@ -57,6 +60,7 @@ class ReceiverLimits:
             max_headers=settings.max_headers, max_header_bytes=settings.max_header_bytes,
             max_url=settings.max_url, max_json_depth=settings.max_json_depth,
             body_timeout=settings.body_timeout,
+            max_json_elements=settings.max_json_elements,
         )
 
 
@@ -194,6 +198,8 @@ class CaptureDesk:
         self.store = store
         self.clock = clock
         self.limits = limits
+        self.parse_limits = ParseLimits(limits.max_body, limits.max_json_elements,
+                                        limits.max_json_depth)
         self.retention = Retention(store, retention or RetentionPolicy(), clock)
         self.keyring = SandboxKeyring(store)  # read only for channels with a skan profile
 
@@ -202,8 +208,7 @@ class CaptureDesk:
         channel's request count, which only the write transaction knows)."""
         record = build_record(
             request, decoded_limit=self.limits.max_decoded,
-            refused=refused.reason if refused else None,
-            max_json_depth=self.limits.max_json_depth,
+            refused=refused.reason if refused else None, parse_limits=self.parse_limits,
         )
         settings = NO_SETTINGS
         if refused is None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, current_app, request
 
-from sandbox.capture import InboundRequest, build_record
+from sandbox.capture import InboundRequest, ParseLimits, build_record
 from sandbox.channels import Answer
 from sandbox.clock import iso_utc
 from sandbox.delivery.plan import Planned
@@ -88,8 +88,7 @@ def handle(work: Callable[[LiveModel], Outcome]) -> Response:
         outcome = Outcome(exc.status, "application/json", text,
                           note=f"{exc.code}: {exc.message}")
     record = build_record(_inbound(body), decoded_limit=context.settings.max_decoded_body,
-                          refused=outcome.note,
-                          max_json_depth=context.settings.max_json_depth)
+                          refused=outcome.note, parse_limits=ParseLimits.of(context.settings))
     context.store.captures.insert(record, Answer(
         outcome.status, {"Content-Type": outcome.content_type}, outcome.body, 0))
     live_delivery().send(outcome.planned)

@@ -36,7 +36,8 @@ def human_size(size: int) -> str:
 def curl_command(view: Mapping[str, Any], base_url: str) -> str:
     """A curl line that sends the capture again to the same path on ``base_url``.
 
-    A body that is not UTF-8 text is read from a file, fetched first from the body endpoint.
+    A body that is not UTF-8 text, or is cut short in the view, is read from a file, fetched
+    first from the body endpoint.
     """
     base = base_url.rstrip("/")
     url = base + str(view["path"])
@@ -48,7 +49,8 @@ def curl_command(view: Mapping[str, Any], base_url: str) -> str:
             parts += ["-H", f"{name}: {value}"]
     prefix = ""
     body = raw_body(view)
-    if body and view.get("body_encoding") == "base64":
+    whole = "body" not in view.get("truncated_fields", ())  # else the view holds a prefix
+    if body and (view.get("body_encoding") == "base64" or not whole):
         file_name = f"postback-{view['id']}.body"
         prefix = shlex.join(
             ["curl", "-s", "-o", file_name, f"{base}/api/postbacks/{view['id']}/body"]
@@ -62,15 +64,17 @@ def curl_command(view: Mapping[str, Any], base_url: str) -> str:
 def body_display(view: Mapping[str, Any]) -> dict[str, Any]:
     """How the raw body is shown: text (cut at TEXT_LIMIT) or a hex dump (cut at HEX_LIMIT)."""
     raw = raw_body(view)
+    cut = "body" in view.get("truncated_fields", ())  # the view itself is cut short
+    size = int(view.get("body_size") or 0) if cut else len(raw)
     if view.get("body_encoding") == "base64":
         return {
-            "kind": "hex", "lines": hexdump(raw), "truncated": len(raw) > HEX_LIMIT,
-            "size": len(raw),
+            "kind": "hex", "lines": hexdump(raw), "truncated": cut or len(raw) > HEX_LIMIT,
+            "size": size,
         }
     text = str(view.get("body") or "")
     return {
-        "kind": "text", "text": text[:TEXT_LIMIT], "truncated": len(text) > TEXT_LIMIT,
-        "size": len(raw),
+        "kind": "text", "text": text[:TEXT_LIMIT], "truncated": cut or len(text) > TEXT_LIMIT,
+        "size": size,
     }
 
 
