@@ -416,3 +416,16 @@ def test_run_page_shows_expectation_results_with_the_near_miss_report(client, fa
     assert 'href="/ui/postbacks/7"' in page
     listing = client.get("/ui/runs").get_data(as_text=True)
     assert "1/2 pass" in listing
+
+
+def test_copy_as_curl_and_replay_send_what_was_captured(client):
+    """curl must not glob a literal {click_id}, a NUL byte never goes into an argument, and
+    replay starts from the original path, not the channel root."""
+    client.post("/pb/curlch/deep/path?click_id={click_id}", data=b"a\x00b\x1b[31m",
+                content_type="text/plain")
+    html = client.get("/ui/postbacks/1").get_data(as_text=True)
+    curl = html.split('id="curl">')[1].split("</pre>")[0]
+    assert curl.count("--globoff") == 1
+    assert "--data-binary @postback-1.body" in curl and "--data-raw" not in curl
+    assert 'id="body-hex"' in html  # control characters are shown as bytes
+    assert re.search(r'id="replay-url" value="http://localhost/pb/curlch/deep/path"', html)

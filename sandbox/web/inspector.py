@@ -128,7 +128,7 @@ def postback(capture_id: int) -> str:
         built=built,
         assertion_json=json.dumps(built["assertion"], indent=2, ensure_ascii=False),
         count_text=format_count(built["assertion"]["count"]),
-        replay_url=request.host_url.rstrip("/") + "/pb/" + view["channel"],
+        replay_url=request.host_url.rstrip("/") + view["path"],  # replay adds the query
         twin=f"/api/postbacks/{capture_id}",
     )
 

@@ -33,24 +33,37 @@ def human_size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MiB"
 
 
+def has_control_characters(text: str) -> bool:
+    """Characters a terminal or a shell argument would mangle (NUL, ESC, ...); tab, newline
+    and carriage return are ordinary text."""
+    return any((ord(c) < 32 and c not in "\t\n\r") or ord(c) == 127 for c in text)
+
+
+def shows_as_bytes(view: Mapping[str, Any]) -> bool:
+    """A body that is not UTF-8, or holds control characters, is shown and sent as bytes."""
+    return view.get("body_encoding") == "base64" or has_control_characters(
+        str(view.get("body") or ""))
+
+
 def curl_command(view: Mapping[str, Any], base_url: str) -> str:
     """A curl line that sends the capture again to the same path on ``base_url``.
 
-    A body that is not UTF-8 text, or is cut short in the view, is read from a file, fetched
-    first from the body endpoint.
+    ``--globoff``: curl would otherwise read ``{click_id}`` or ``[1]`` in a URL as its own
+    patterns. A body that is not plain text, or is cut short in the view, is read from a file,
+    fetched first from the body endpoint.
     """
     base = base_url.rstrip("/")
     url = base + str(view["path"])
     if view.get("query_string"):
         url += "?" + str(view["query_string"])
-    parts = ["curl", "-X", str(view["method"]), url]
+    parts = ["curl", "--globoff", "-X", str(view["method"]), url]
     for name, value in view.get("headers") or []:
         if str(name).lower() not in DROPPED_HEADERS:
             parts += ["-H", f"{name}: {value}"]
     prefix = ""
     body = raw_body(view)
     whole = "body" not in view.get("truncated_fields", ())  # else the view holds a prefix
-    if body and (view.get("body_encoding") == "base64" or not whole):
+    if body and (shows_as_bytes(view) or not whole):
         file_name = f"postback-{view['id']}.body"
         prefix = shlex.join(
             ["curl", "-s", "-o", file_name, f"{base}/api/postbacks/{view['id']}/body"]
@@ -66,7 +79,7 @@ def body_display(view: Mapping[str, Any]) -> dict[str, Any]:
     raw = raw_body(view)
     cut = "body" in view.get("truncated_fields", ())  # the view itself is cut short
     size = int(view.get("body_size") or 0) if cut else len(raw)
-    if view.get("body_encoding") == "base64":
+    if shows_as_bytes(view):
         return {
             "kind": "hex", "lines": hexdump(raw), "truncated": cut or len(raw) > HEX_LIMIT,
             "size": size,
