@@ -122,11 +122,10 @@ def too_many_headers(url: str) -> None:
 
 def very_long_url(url: str) -> None:
     host = urlsplit(url).netloc
-    for length, status in ((20_000, 414), (70_000, 414)):  # the sandbox's; granian's own
-        answer = raw_exchange(url, (
-            f"GET /pb/hostile?x={'a' * length} HTTP/1.1\r\nHost: {host}\r\n"
-            "Connection: close\r\n\r\n").encode())
-        assert status_of(answer) == status
+    answer = raw_exchange(url, (  # over the sandbox's limit, under the server's (framing tests)
+        f"GET /pb/hostile?x={'a' * 20_000} HTTP/1.1\r\nHost: {host}\r\n"
+        "Connection: close\r\n\r\n").encode())
+    assert status_of(answer) == 414
 
 
 def open_redirect(url: str) -> None:
