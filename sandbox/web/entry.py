@@ -68,7 +68,8 @@ class SandboxWSGI:
             max_postbacks=settings.max_postbacks, max_age_seconds=settings.max_age_seconds
         )
         self.receiver = Receiver(context.store, context.clock, self.limits, retention)
-        self.gate = AdminGate(settings.token, required=settings.requires_token)
+        self.gate = AdminGate(settings.token, required=settings.requires_token,
+                              sessions=context.store.sessions, clock=context.clock)
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
