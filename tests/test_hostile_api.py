@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sandbox import openapi
 from sandbox.testing import RunningServer, start_server
 from sandbox.web.auth import safe_next
 from sandbox.web.page_headers import CONTENT_SECURITY_POLICY
@@ -270,3 +272,30 @@ def test_a_new_token_ends_old_sessions(token_server, token_db):
                          ).status_code == 200
     finally:
         restarted.stop(signal.SIGINT)
+
+
+# --- #10: the OpenAPI document states what the API enforces ---
+
+def test_ping_answers_get_and_head_only(server):
+    assert httpx.get(f"{server.url}/api/ping").json() == {"ok": True}
+    assert httpx.head(f"{server.url}/api/ping").status_code == 200
+    for method in ("TRACE", "POST", "DELETE"):
+        answer = httpx.request(method, f"{server.url}/api/ping")
+        assert error_of(answer, 405)["code"] == "method_not_allowed"
+        assert answer.headers["allow"] == "GET, HEAD"
+
+
+def _documented_name_patterns() -> set[str]:
+    return {parameter["schema"].get("pattern")
+            for item in openapi.document()["paths"].values() for operation in item.values()
+            for parameter in operation.get("parameters", []) if parameter["name"] == "name"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(st.sampled_from("aZ09._-/ %é\\"), max_size=70))
+def test_documented_name_pattern_is_the_one_enforced(live_server, name):
+    assert _documented_name_patterns() == {openapi.NAME_PATTERN}
+    answer = httpx.get(f"{live_server.url}/api/channels/{quote(name, safe='')}")
+    documented = re.fullmatch(openapi.NAME_PATTERN, name) is not None
+    if answer.status_code != 404 or documented:  # a name with "/" may match no route at all
+        assert (answer.status_code == 200) is documented, (name, answer.text)

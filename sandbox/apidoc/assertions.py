@@ -4,23 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.openapi import ERRORS, json_response, param, ref
+from sandbox.openapi import ERRORS, ID_SCHEMA, json_response, param, ref
+
+TEXT = {"type": "string", "minLength": 1, "maxLength": 200}  # names and channels
+NON_EMPTY = {"type": "string", "minLength": 1}
+SECONDS = {"type": "number", "minimum": 0, "description": "at most the server's --max-wait"}
 
 SCHEMAS: dict[str, Any] = {
     "Assertion": {
         "type": "object",
         "description": "See docs/assertions.md for the language.",
         "properties": {
-            "name": {"type": "string"},
+            "name": TEXT,
             "on": {"enum": ["captures", "deliveries"]},
-            "channel": {"type": "string"},
+            "channel": TEXT,
             "where": {"type": "object"},
-            "count": {"anyOf": [{"type": "integer"}, {"type": "object"}]},
-            "unique": {"type": "string"},
-            "since": {"type": "string"},
-            "since_id": {"type": "integer"},
-            "within": {"type": "number"},
-            "during": {"type": "number"},
+            "count": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "object"}]},
+            "unique": NON_EMPTY,
+            "since": {"type": "string", "format": "date-time"},
+            "since_id": ID_SCHEMA,
+            "within": SECONDS,
+            "during": SECONDS,
         },
     },
     "AssertionResult": {
@@ -71,9 +75,12 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "The URL form: field=value equalities, repeated where=<condition>",
             "parameters": [
-                param("channel"), param("count"), param("unique"), param("since"),
-                param("since_id"), param("within"), param("during"),
-                param("where", schema={"type": "array", "items": {"type": "string"}},
+                param("channel", schema=TEXT), param("count", schema=NON_EMPTY),
+                param("unique", schema=NON_EMPTY),
+                param("since", schema={"type": "string", "format": "date-time"}),
+                param("since_id", schema=ID_SCHEMA), param("within", schema=SECONDS),
+                param("during", schema=SECONDS),
+                param("where", schema={"type": "array", "items": NON_EMPTY},
                       style="form", explode=True),
             ],
             "responses": {"200": json_response("Holds", "AssertionResult"),

@@ -38,6 +38,7 @@ SCHEMAS: dict[str, Any] = {
     "Verification": {
         "type": ["object", "null"],
         "description": "How a channel verifies what it receives; null: it does not.",
+        "required": ["kind"],
         "properties": {
             "kind": {"enum": list(PARSERS)},
             "mode": {"enum": ["flag", "enforce"]},
