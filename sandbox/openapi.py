@@ -19,6 +19,12 @@ NAME_PATTERN = "^[A-Za-z0-9._-]{1,64}$"  # channel, network, campaign and scenar
 NAME_SCHEMA = {"type": "string", "pattern": NAME_PATTERN}
 MAX_ID = 2**63 - 1  # SQLite's largest integer; ids past it are refused
 ID_SCHEMA = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+# A capture field of the assertion language, and one condition of its text form.
+FIELD_PATTERN = (r"(method|path|channel|body|verdict|click_id|event_name|transaction_id"
+                 r"|device_id|revenue|currency|(query|header|form|json)\.[A-Za-z0-9_.\[\]-]+)")
+FIELD_SCHEMA = {"type": "string", "pattern": f"^{FIELD_PATTERN}$"}
+CONDITION_SCHEMA = {"type": "string", "pattern": (
+    f"^!?{FIELD_PATTERN}(\\?|!?=.*|~.+| in .+| contains .+|[<>]=?-?[0-9]+(\\.[0-9]+)?)$")}
 MULTI = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
 
 SCHEMAS: dict[str, Any] = {
@@ -208,7 +214,9 @@ def _paths() -> dict[str, Any]:
             },
             "delete": {
                 "summary": "Delete captured postbacks, of one channel or all",
-                "parameters": [param("channel", schema=NAME_SCHEMA)],
+                "parameters": [param("channel", schema={
+                    "type": "string", "pattern": "^[A-Za-z0-9._-]{0,64}$",
+                    "description": "empty or left out: every channel"})],
                 "responses": {"200": json_response("How many were deleted", "Deleted"),
                               **ERRORS},
             },

@@ -4,11 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.openapi import ERRORS, ID_SCHEMA, json_response, param, ref
+from sandbox.openapi import (
+    CONDITION_SCHEMA,
+    ERRORS,
+    FIELD_SCHEMA,
+    ID_SCHEMA,
+    json_response,
+    param,
+    ref,
+)
 
 TEXT = {"type": "string", "minLength": 1, "maxLength": 200}  # names and channels
 NON_EMPTY = {"type": "string", "minLength": 1}
 SECONDS = {"type": "number", "minimum": 0, "description": "at most the server's --max-wait"}
+WHOLE = {"type": "integer", "minimum": 0}
+COUNT = {"anyOf": [WHOLE, *({"type": "object", "required": [op], "additionalProperties": False,
+                             "properties": {op: WHOLE}} for op in ("eq", "gte", "lte")),
+                   {"type": "object", "required": ["between"], "additionalProperties": False,
+                    "properties": {"between": {"type": "array", "items": WHOLE,
+                                               "minItems": 2, "maxItems": 2,
+                                               "description": "[low, high], low <= high"}}}]}
+COUNT_TEXT = {"type": "string", "pattern": "^(=|>=|<=|>|<)?[0-9]+$|^[0-9]+\\.\\.[0-9]+$"}
 
 SCHEMAS: dict[str, Any] = {
     "Assertion": {
@@ -19,8 +35,8 @@ SCHEMAS: dict[str, Any] = {
             "on": {"enum": ["captures", "deliveries"]},
             "channel": TEXT,
             "where": {"type": "object"},
-            "count": {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "object"}]},
-            "unique": NON_EMPTY,
+            "count": COUNT,
+            "unique": FIELD_SCHEMA,
             "since": {"type": "string", "format": "date-time"},
             "since_id": ID_SCHEMA,
             "within": SECONDS,
@@ -75,12 +91,12 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "The URL form: field=value equalities, repeated where=<condition>",
             "parameters": [
-                param("channel", schema=TEXT), param("count", schema=NON_EMPTY),
-                param("unique", schema=NON_EMPTY),
+                param("channel", schema=TEXT), param("count", schema=COUNT_TEXT),
+                param("unique", schema=FIELD_SCHEMA),
                 param("since", schema={"type": "string", "format": "date-time"}),
                 param("since_id", schema=ID_SCHEMA), param("within", schema=SECONDS),
                 param("during", schema=SECONDS),
-                param("where", schema={"type": "array", "items": NON_EMPTY},
+                param("where", schema={"type": "array", "items": CONDITION_SCHEMA},
                       style="form", explode=True),
             ],
             "responses": {"200": json_response("Holds", "AssertionResult"),

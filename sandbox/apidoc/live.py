@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.live.ingest import EVENT_NAME, ID_FORMATS
 from sandbox.openapi import ERRORS, NAME_SCHEMA, json_response, param, ref
 
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -16,7 +17,13 @@ NULLABLE_NUMBER = {"type": ["number", "null"]}
 OBJECT = {"type": "object"}
 NAME = param("name", "path", NAME_SCHEMA)
 NON_EMPTY = {"type": "string", "minLength": 1}
-DEVICE_IDS = ("idfa", "idfv", "gaid", "android_id", "oaid", "adid", "appsflyer_id")
+DEVICE_IDS = tuple(ID_FORMATS)
+DEVICE_ID_SCHEMAS = {name: {"type": "string", "pattern": f"^{rule.pattern}$", "description": text}
+                     for name, (rule, text) in ID_FORMATS.items()}
+DEVICE = {"type": "object", "description": "at least one id",
+          "properties": {**DEVICE_ID_SCHEMAS, **{k: {"type": "string"} for k in (
+              "ip", "user_agent", "model", "brand", "os_version", "country", "language")}},
+          "anyOf": [{"required": [k]} for k in DEVICE_IDS]}
 CLICK_ID = param("click_id", "path")
 ERROR_401 = json_response("The key or token is missing or does not match", "Error")
 ERROR_409 = json_response("The id was already recorded", "Error")
@@ -92,11 +99,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object", "required": ["platform", "device"],
         "properties": {
             "platform": {"enum": ["ios", "android"]},
-            "device": {"type": "object", "description": "at least one id", "properties": {
-                **{k: NON_EMPTY for k in DEVICE_IDS},
-                **{k: {"type": "string"} for k in (
-                    "ip", "user_agent", "model", "brand", "os_version", "country", "language")}},
-                "anyOf": [{"required": [k]} for k in DEVICE_IDS]},
+            "device": DEVICE,
             "att_status": {"enum": [0, 1, 2, 3, "not_determined", "restricted", "denied",
                                     "authorized"]},
             "click_id": {"type": "string"},
@@ -109,8 +112,10 @@ SCHEMAS: dict[str, Any] = {
     "EventIn": {
         "type": "object", "required": ["name"],
         "description": "install_id, or a device with one of the install's ids",
-        "properties": {"name": NON_EMPTY, "install_id": {"type": "string"},
-                       "device": OBJECT, "revenue": {"type": ["number", "string"]},
+        "anyOf": [{"required": ["install_id"]}, {"required": ["device"]}],
+        "properties": {"name": {"type": "string", "pattern": f"^{EVENT_NAME.pattern}$"},
+                       "install_id": NON_EMPTY, "device": DEVICE,
+                       "revenue": {"type": ["number", "string"]},
                        "currency": {"type": "string"}, "params": OBJECT,
                        "event_time": {"type": ["string", "number"]},
                        "event_id": {"type": "string"}},
@@ -156,7 +161,8 @@ def _crud(what: str, schema: str, example: str, required: tuple[str, ...] = ()
         method: {
             "summary": summary, "parameters": [NAME],
             **({"requestBody": {"content": {"application/json": {"schema": {
-                **OBJECT, "description": example, "required": list(required)}}}}}
+                **OBJECT, "description": example, "required": list(required),
+                "properties": {name: NON_EMPTY for name in required}}}}}}
                if method == "put" else {}),
             "responses": {"200": json_response(f"The {what}", schema), **ERRORS},
         }
@@ -168,7 +174,7 @@ def _crud(what: str, schema: str, example: str, required: tuple[str, ...] = ()
 
 ADJUST_PARAMS = [param("s2s", schema={"const": "1"}, required=True), *(
     param(name, description=text) for name, text in (
-    ("app_token", "12 lower-case letters or digits"),
+    ("app_token", "12 lower-case letters or digits: the app's token (else 400)"),
     ("idfa", "one device id is required: idfa, gps_adid, fire_adid, oaid, web_uuid, adid, "
              "idfv or android_id"),
     ("gps_adid", "Google advertising id"), ("adid", "Adjust device id"),
