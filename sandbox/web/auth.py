@@ -2,7 +2,8 @@
 
 When the sandbox is bound beyond 127.0.0.1 (or given ``--token``), /api/ (except /api/health
 and /api/ping) and /ui/ need ``Authorization: Bearer <token>`` or the session cookie that
-``/ui/login`` sets. The receiver, /c/, /mmp/ and /static/ stay open.
+``/ui/login`` sets. The receiver, /c/, /mmp/ and /static/ stay open. The cookie holds a
+random session id that ``/ui/logout`` ends on every worker (``sessions.py``).
 
 CSRF: a state-changing request (not GET/HEAD/OPTIONS) to /api/ or /ui/ is refused when the
 browser says it came from another site (``Sec-Fetch-Site: cross-site``/``same-site`` or an
