@@ -148,8 +148,8 @@ PATHS: dict[str, Any] = {
             param("field", schema=FIELD_SCHEMA,
                   description="a field to assert on; repeat for several "
                               "(default: the extracted keys)", explode=True),
-            param("count", schema={"type": "string", "minLength": 1},
-                  description="how many must match: 1, >=1, <=3, 1..3"),
+            param("count", description="how many must match: 1, >=1, <=3, 1..3 "
+                                       "(empty or left out: at least 1)"),
         ],
         "responses": {"200": json_response("The assertion", "BuiltAssertion"), **ERRORS},
     }},

@@ -17,6 +17,8 @@ NULLABLE_NUMBER = {"type": ["number", "null"]}
 OBJECT = {"type": "object"}
 NAME = param("name", "path", NAME_SCHEMA)
 NON_EMPTY = {"type": "string", "minLength": 1}
+WHEN = {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "format": "date-time"},
+                  {"type": "null"}]}
 DEVICE_IDS = tuple(ID_FORMATS)
 DEVICE_ID_SCHEMAS = {name: {"type": "string", "pattern": f"^{rule.pattern}$", "description": text}
                      for name, (rule, text) in ID_FORMATS.items()}
@@ -104,8 +106,7 @@ SCHEMAS: dict[str, Any] = {
                                     "authorized"]},
             "click_id": {"type": "string"},
             "referrer": {"type": "string", "description": "install referrer: click_id=..."},
-            "install_time": {"type": ["string", "number"],
-                             "description": "ISO-8601 with a zone, or unix seconds"},
+            "install_time": {**WHEN, "description": "ISO-8601 with a zone, or unix seconds"},
             "install_id": {"type": "string"},
         },
     },
@@ -117,7 +118,7 @@ SCHEMAS: dict[str, Any] = {
                        "install_id": NON_EMPTY, "device": DEVICE,
                        "revenue": {"type": ["number", "string"]},
                        "currency": {"type": "string"}, "params": OBJECT,
-                       "event_time": {"type": ["string", "number"]},
+                       "event_time": WHEN,
                        "event_id": {"type": "string"}},
     },
     "Timeline": {
