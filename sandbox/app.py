@@ -20,6 +20,7 @@ from sandbox.web.errors import register_error_handlers
 from sandbox.web.ingest import ingest
 from sandbox.web.inspector import inspector
 from sandbox.web.live_api import live_api
+from sandbox.web.request_json import BoundedJSONProvider
 from sandbox.web.runs_api import runs_api
 from sandbox.web.skan_api import skan_api
 from sandbox.web.timeline import timeline
@@ -34,7 +35,8 @@ def create_app(
 ) -> Flask:
     settings = config if isinstance(config, Settings) else load_settings(config)
     app = Flask("sandbox", static_folder=str(static_dir()), static_url_path="/static")
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = BoundedJSONProvider(app)
+    app.json.sort_keys = False
     app.url_map.converters["id"] = IdConverter
     context = SandboxContext(
         store=store or Store(settings.db), clock=clock or SystemClock(), settings=settings

@@ -29,6 +29,7 @@ from sandbox.operators import (
     regex_matches,
     values_equal,
 )
+from sandbox.store.captures import SQLITE_MAX_INT
 from sandbox.user_regex import UserRegex, compile_user_regex
 
 __all__ = [
@@ -347,9 +348,10 @@ def _since(value: object) -> datetime | None:
 
 
 def _since_id(value: object) -> int | None:
-    if value is None or _whole(value):
+    if value is None or (_whole(value) and value <= SQLITE_MAX_INT):  # type: ignore[operator]
         return value  # type: ignore[return-value]
-    raise bad("since_id", f"expected a capture id (a whole number >= 0), got {value!r}")
+    raise bad("since_id", f"expected a capture id (a whole number 0 to {SQLITE_MAX_INT}), "
+              f"got {value!r}")
 
 
 def _seconds(doc: Mapping[Any, Any], key: str, limit: float) -> float:

@@ -14,6 +14,17 @@ from sandbox import __version__, apidoc
 from sandbox.apidoc.trust import REVEAL_PARAM, VERDICT_PARAM
 
 NULLABLE_STRING = {"type": ["string", "null"]}
+# What the API accepts, stated so that a client (or schemathesis) sends nothing it refuses.
+NAME_PATTERN = "^[A-Za-z0-9._-]{1,64}$"  # channel, network, campaign and scenario names
+NAME_SCHEMA = {"type": "string", "pattern": NAME_PATTERN}
+MAX_ID = 2**63 - 1  # SQLite's largest integer; ids past it are refused
+ID_SCHEMA = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+# A capture field of the assertion language, and one condition of its text form.
+FIELD_PATTERN = (r"(method|path|channel|body|verdict|click_id|event_name|transaction_id"
+                 r"|device_id|revenue|currency|(query|header|form|json)\.[A-Za-z0-9_.\[\]-]+)")
+FIELD_SCHEMA = {"type": "string", "pattern": f"^{FIELD_PATTERN}$"}
+CONDITION_SCHEMA = {"type": "string", "pattern": (
+    f"^!?{FIELD_PATTERN}(\\?|!?=.*|~.+| in .+| contains .+|[<>]=?-?[0-9]+(\\.[0-9]+)?)$")}
 MULTI = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
 
 SCHEMAS: dict[str, Any] = {
@@ -174,7 +185,7 @@ def param(name: str, where: str = "query", schema: dict | None = None, **extra: 
 FILTERS = [
     param("channel"), param("method"),
     param("since", description="ISO-8601 time with a zone; postbacks received at or after it"),
-    param("since_id", schema={"type": "integer", "minimum": 0}),
+    param("since_id", schema=ID_SCHEMA),
     param("q", description="free text searched in path, query, headers and body"),
     VERDICT_PARAM,
     param("where", schema={"type": "array", "items": {"type": "string"}}, style="form",
@@ -182,8 +193,8 @@ FILTERS = [
     *(param(k) for k in ("click_id", "event_name", "transaction_id", "device_id", "revenue",
                          "currency")),
 ]
-CHANNEL = param("name", "path", description="[A-Za-z0-9._-]{1,64}")
-CAPTURE_ID = param("capture_id", "path", {"type": "integer"})
+CHANNEL = param("name", "path", NAME_SCHEMA)
+CAPTURE_ID = param("capture_id", "path", ID_SCHEMA)
 
 
 def _paths() -> dict[str, Any]:
@@ -208,7 +219,9 @@ def _paths() -> dict[str, Any]:
             },
             "delete": {
                 "summary": "Delete captured postbacks, of one channel or all",
-                "parameters": [param("channel")],
+                "parameters": [param("channel", schema={
+                    "type": "string", "pattern": "^[A-Za-z0-9._-]{0,64}$",
+                    "description": "empty or left out: every channel"})],
                 "responses": {"200": json_response("How many were deleted", "Deleted"),
                               **ERRORS, "503": json_response("Disk full: no room", "Error")},
             },
@@ -219,9 +232,18 @@ def _paths() -> dict[str, Any]:
             "responses": {"200": json_response("The postback", "Postback"), **ERRORS},
         }},
         "/api/postbacks/{capture_id}/body": {"get": {
-            "summary": "The raw body bytes as received, with the original content type",
-            "parameters": [CAPTURE_ID],
-            "responses": {"200": {"description": "Raw bytes"}, **ERRORS},
+            "summary": "The body bytes as received, with the original content type",
+            "description": "Credentials are masked unless reveal=1: values the postback's "
+                           "views mask (credential-named headers, query and form fields, JSON "
+                           "keys, configured channel secrets) and credential-named JSON and "
+                           "name=value pairs become ****. A body with nothing to mask is the "
+                           "exact bytes; a compressed one is masked decoded and compressed "
+                           "again; one that could not be decoded needs reveal=1 (403).",
+            "parameters": [CAPTURE_ID, REVEAL_PARAM],
+            "responses": {"200": {"description": "The bytes, masked unless revealed"},
+                          "403": json_response("A compressed body that cannot be masked",
+                                               "Error"),
+                          **ERRORS},
         }},
         "/api/export": {"get": {
             "summary": "Every matching postback as NDJSON, oldest first",
@@ -239,7 +261,7 @@ def _paths() -> dict[str, Any]:
         }},
         "/api/scenarios/{name}": {"get": {
             "summary": "One bundled scenario file as YAML",
-            "parameters": [param("name", "path")],
+            "parameters": [param("name", "path", NAME_SCHEMA)],
             "responses": {"200": {"description": "YAML",
                                   "content": {"application/yaml": {}}}, **ERRORS},
         }},

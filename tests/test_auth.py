@@ -14,7 +14,7 @@ from sandbox.clock import FakeClock
 from sandbox.settings import load_settings, with_admin_token
 from sandbox.store import Store
 from sandbox.testing import start_server
-from sandbox.web.auth import SESSION_COOKIE, safe_next, session_value
+from sandbox.web.auth import safe_next
 from sandbox.web.entry import build
 
 TOKEN = "test-admin-token-123"
@@ -78,7 +78,7 @@ def test_login_only_follows_local_paths(target, expected):
 
 
 def _logged_in(exposed: Client) -> Client:
-    exposed.set_cookie(SESSION_COOKIE, session_value(TOKEN), domain="localhost")
+    assert exposed.post("/ui/login", data={"token": TOKEN}).status_code == 303
     return exposed
 
 

@@ -42,5 +42,5 @@ def test_body_and_query_round_trip_exactly(live_server: RunningServer, body: byt
     capture_id = json.loads(answer)["id"]
     status, view = exchange(live_server, "GET", f"/api/postbacks/{capture_id}")
     assert json.loads(view)["query_string"] == query
-    status, raw = exchange(live_server, "GET", f"/api/postbacks/{capture_id}/body")
+    status, raw = exchange(live_server, "GET", f"/api/postbacks/{capture_id}/body?reveal=1")
     assert raw == body

@@ -4,23 +4,44 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.openapi import ERRORS, json_response, param, ref
+from sandbox.openapi import (
+    CONDITION_SCHEMA,
+    ERRORS,
+    FIELD_SCHEMA,
+    ID_SCHEMA,
+    json_response,
+    param,
+    ref,
+)
+
+TEXT = {"type": "string", "minLength": 1, "maxLength": 200}  # names and channels
+NON_EMPTY = {"type": "string", "minLength": 1}
+SECONDS = {"type": "number", "minimum": 0, "description": "at most the server's --max-wait"}
+WHOLE = {"type": "integer", "minimum": 0}
+COUNT = {"anyOf": [WHOLE, *({"type": "object", "required": [op], "additionalProperties": False,
+                             "properties": {op: WHOLE}} for op in ("eq", "gte", "lte")),
+                   {"type": "object", "required": ["between"], "additionalProperties": False,
+                    "properties": {"between": {"type": "array", "items": WHOLE,
+                                               "minItems": 2, "maxItems": 2,
+                                               "description": "[low, high], low <= high"}}}]}
+COUNT_TEXT = {"type": "string", "pattern": "^(=|>=|<=|>|<)?[0-9]+$|^[0-9]+\\.\\.[0-9]+$"}
 
 SCHEMAS: dict[str, Any] = {
     "Assertion": {
         "type": "object",
         "description": "See docs/assertions.md for the language.",
         "properties": {
-            "name": {"type": "string"},
+            "name": {"anyOf": [TEXT, {"type": "null"}]},
             "on": {"enum": ["captures", "deliveries"]},
-            "channel": {"type": "string"},
+            "channel": {"anyOf": [TEXT, {"type": "null"}]},
             "where": {"type": "object"},
-            "count": {"anyOf": [{"type": "integer"}, {"type": "object"}]},
-            "unique": {"type": "string"},
-            "since": {"type": "string"},
-            "since_id": {"type": "integer"},
-            "within": {"type": "number"},
-            "during": {"type": "number"},
+            "count": COUNT,
+            "unique": {"anyOf": [NON_EMPTY, {"type": "null"}],
+                       "description": "a field of the captures or deliveries, as on= says"},
+            "since": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
+            "since_id": {"anyOf": [ID_SCHEMA, {"type": "null"}]},
+            "within": SECONDS,
+            "during": SECONDS,
         },
     },
     "AssertionResult": {
@@ -74,9 +95,12 @@ PATHS: dict[str, Any] = {
         "get": {
             "summary": "The URL form: field=value equalities, repeated where=<condition>",
             "parameters": [
-                param("channel"), param("count"), param("unique"), param("since"),
-                param("since_id"), param("within"), param("during"),
-                param("where", schema={"type": "array", "items": {"type": "string"}},
+                param("channel", schema=TEXT), param("count", schema=COUNT_TEXT),
+                param("unique", schema=FIELD_SCHEMA),
+                param("since", schema={"type": "string", "format": "date-time"}),
+                param("since_id", schema=ID_SCHEMA), param("within", schema=SECONDS),
+                param("during", schema=SECONDS),
+                param("where", schema={"type": "array", "items": CONDITION_SCHEMA},
                       style="form", explode=True),
             ],
             "responses": {"200": json_response("Holds", "AssertionResult"),

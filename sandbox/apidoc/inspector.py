@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.openapi import CAPTURE_ID, ERRORS, FILTERS, json_response, param
+from sandbox.openapi import CAPTURE_ID, ERRORS, FIELD_SCHEMA, FILTERS, json_response, param
 
 COUNTS = {"type": "array", "items": {"type": "integer", "minimum": 0}}
 COUNT = {"type": "integer", "minimum": 0}
@@ -145,9 +145,11 @@ PATHS: dict[str, Any] = {
                    "JSON, CLI line and pytest call",
         "parameters": [
             CAPTURE_ID,
-            param("field", description="a field to assert on; repeat for several "
-                                       "(default: the extracted keys)", explode=True),
-            param("count", description="how many must match: 1, >=1, <=3, 1..3"),
+            param("field", schema=FIELD_SCHEMA,
+                  description="a field to assert on; repeat for several "
+                              "(default: the extracted keys)", explode=True),
+            param("count", description="how many must match: 1, >=1, <=3, 1..3 "
+                                       "(empty or left out: at least 1)"),
         ],
         "responses": {"200": json_response("The assertion", "BuiltAssertion"), **ERRORS},
     }},

@@ -8,13 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.openapi import ERRORS, json_response, param, ref
+from sandbox.live.ingest import EVENT_NAME, ID_FORMATS
+from sandbox.openapi import ERRORS, NAME_SCHEMA, json_response, param, ref
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 NULLABLE_INT = {"type": ["integer", "null"]}
 NULLABLE_NUMBER = {"type": ["number", "null"]}
 OBJECT = {"type": "object"}
-NAME = param("name", "path", description="[A-Za-z0-9._-]{1,64}")
+NAME = param("name", "path", NAME_SCHEMA)
+NON_EMPTY = {"type": "string", "minLength": 1}
+WHEN = {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "format": "date-time"},
+                  {"type": "null"}]}
+DEVICE_IDS = tuple(ID_FORMATS)
+DEVICE_ID_SCHEMAS = {name: {"type": "string", "pattern": f"^{rule.pattern}$", "description": text}
+                     for name, (rule, text) in ID_FORMATS.items()}
+DEVICE = {"type": "object", "description": "at least one id",
+          "properties": {**DEVICE_ID_SCHEMAS, **{k: {"type": "string"} for k in (
+              "ip", "user_agent", "model", "brand", "os_version", "country", "language")}},
+          "anyOf": [{"required": [k]} for k in DEVICE_IDS]}
 CLICK_ID = param("click_id", "path")
 ERROR_401 = json_response("The key or token is missing or does not match", "Error")
 ERROR_409 = json_response("The id was already recorded", "Error")
@@ -90,26 +101,24 @@ SCHEMAS: dict[str, Any] = {
         "type": "object", "required": ["platform", "device"],
         "properties": {
             "platform": {"enum": ["ios", "android"]},
-            "device": {"type": "object", "description": "at least one id", "properties": {
-                **{k: {"type": "string"} for k in (
-                    "idfa", "idfv", "gaid", "android_id", "oaid", "adid", "appsflyer_id", "ip",
-                    "user_agent", "model", "brand", "os_version", "country", "language")}}},
+            "device": DEVICE,
             "att_status": {"enum": [0, 1, 2, 3, "not_determined", "restricted", "denied",
                                     "authorized"]},
             "click_id": {"type": "string"},
             "referrer": {"type": "string", "description": "install referrer: click_id=..."},
-            "install_time": {"type": ["string", "number"],
-                             "description": "ISO-8601 with a zone, or unix seconds"},
+            "install_time": {**WHEN, "description": "ISO-8601 with a zone, or unix seconds"},
             "install_id": {"type": "string"},
         },
     },
     "EventIn": {
         "type": "object", "required": ["name"],
         "description": "install_id, or a device with one of the install's ids",
-        "properties": {"name": {"type": "string"}, "install_id": {"type": "string"},
-                       "device": OBJECT, "revenue": {"type": ["number", "string"]},
+        "anyOf": [{"required": ["install_id"]}, {"required": ["device"]}],
+        "properties": {"name": {"type": "string", "pattern": f"^{EVENT_NAME.pattern}$"},
+                       "install_id": NON_EMPTY, "device": DEVICE,
+                       "revenue": {"type": ["number", "string"]},
                        "currency": {"type": "string"}, "params": OBJECT,
-                       "event_time": {"type": ["string", "number"]},
+                       "event_time": WHEN,
                        "event_id": {"type": "string"}},
     },
     "Timeline": {
@@ -148,12 +157,15 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def _crud(what: str, schema: str, example: str) -> dict[str, Any]:
+def _crud(what: str, schema: str, example: str, required: tuple[str, ...] = ()
+          ) -> dict[str, Any]:
     return {
         method: {
             "summary": summary, "parameters": [NAME],
             **({"requestBody": {"content": {"application/json": {"schema": {
-                **OBJECT, "description": example}}}}} if method == "put" else {}),
+                **OBJECT, "description": example, "required": list(required),
+                "properties": {name: NON_EMPTY for name in required}}}}}}
+               if method == "put" else {}),
             "responses": {"200": json_response(f"The {what}", schema), **ERRORS},
         }
         for method, summary in (("get", f"One {what}"),
@@ -162,14 +174,15 @@ def _crud(what: str, schema: str, example: str) -> dict[str, Any]:
     }
 
 
-ADJUST_PARAMS = [param(name, description=text) for name, text in (
-    ("s2s", "must be 1"), ("app_token", "12 lower-case letters or digits"),
+ADJUST_PARAMS = [param("s2s", schema={"const": "1"}, required=True), *(
+    param(name, description=text) for name, text in (
+    ("app_token", "12 lower-case letters or digits: the app's token (else 400)"),
     ("idfa", "one device id is required: idfa, gps_adid, fire_adid, oaid, web_uuid, adid, "
              "idfv or android_id"),
     ("gps_adid", "Google advertising id"), ("adid", "Adjust device id"),
     ("created_at_unix", "unix seconds"), ("ip_address", "the device's IP"),
     ("environment", "sandbox or production"),
-)]
+))]
 ADJUST_RESPONSES = {
     "200": {"description": "OK", "content": {"application/json": {"schema": {
         "type": "object", "properties": {"status": {"const": "OK"}}}}}},
@@ -196,7 +209,8 @@ PATHS: dict[str, Any] = {
         "responses": {"200": json_response("Campaigns", "LiveCampaignList"), **ERRORS}}},
     "/api/campaigns/{name}": _crud("campaign", "LiveCampaign", (
         'the scenario campaign shape plus network and redirect, e.g. {"network": "net1", '
-        '"redirect": "https://apps.apple.com/app/id525463029", "lookback": {"click": "7d"}}')),
+        '"redirect": "https://apps.apple.com/app/id525463029", "lookback": {"click": "7d"}}'),
+        required=("network",)),
     "/api/timeline/{click_id}": {"get": {
         "summary": "Everything that happened to a click, in time order: the click, its "
                    "install, events, delivery attempts and captures carrying the click id",
@@ -206,7 +220,7 @@ PATHS: dict[str, Any] = {
         "summary": "Reconcile a channel's postbacks against clicks and installs; 417 when "
                    "anything is missing, unknown or duplicated",
         "parameters": [
-            param("channel", required=True),
+            param("channel", schema=NAME_SCHEMA, required=True),
             param("key", schema={"enum": ["click_id", "transaction_id"]},
                   description="the capture key holding the click id (default click_id)"),
             param("network", description="clicks of this network (default: the network "

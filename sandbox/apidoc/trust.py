@@ -17,7 +17,7 @@ from sandbox.signing.profiles import PARSERS
 
 SECRET = {
     "anyOf": [
-        {"type": "string", "description": "inline; shown as **** unless ?reveal=1"},
+        {"type": "string", "minLength": 1, "description": "inline; shown as **** unless ?reveal=1"},
         {"type": "object", "required": ["env"], "properties": {"env": {"type": "string"}},
          "additionalProperties": False, "description": "read from this environment variable"},
     ]
@@ -38,6 +38,12 @@ SCHEMAS: dict[str, Any] = {
     "Verification": {
         "type": ["object", "null"],
         "description": "How a channel verifies what it receives; null: it does not.",
+        "required": ["kind"],
+        "allOf": [{"if": {"properties": {"kind": {"enum": kinds}}},
+                   "then": {"required": [needed]}} for needed, kinds in (
+            ("token", ["query_token", "header_token"]),
+            ("secret", ["hmac", "standard_webhooks"]),
+            ("cidrs", ["ip_allowlist"]))],
         "properties": {
             "kind": {"enum": list(PARSERS)},
             "mode": {"enum": ["flag", "enforce"]},

@@ -25,6 +25,7 @@ from sandbox.store.installs import InstallRepository
 from sandbox.store.live_config import LiveConfigRepository
 from sandbox.store.runs import RunRepository
 from sandbox.store.schema import MIGRATIONS, migrate
+from sandbox.store.sessions import SessionRepository
 from sandbox.store.settings_version import SettingsVersion
 from sandbox.store.skan_keys import SkanKeyRepository
 from sandbox.store.space import SpaceReserve, WriteHealth, is_disk_full
@@ -66,6 +67,7 @@ class Store:
         self.installs = InstallRepository(self)
         self.live_config = LiveConfigRepository(self)
         self.forwards = ForwardRepository(self)
+        self.sessions = SessionRepository(self)
 
     def _committed(self, error: BaseException | None) -> None:
         self.checkpointer.committed()

@@ -14,6 +14,7 @@ from sandbox.channels import parse_answer
 from sandbox.errors import NotFound, SandboxError
 from sandbox.live.forward import parse_forward
 from sandbox.postback_query import export, one, page, parse_query, parse_reveal
+from sandbox.raw_body import shown_body
 from sandbox.resources import bundled_scenario, scenarios_dir
 from sandbox.store.retention import pruned_count
 from sandbox.trust import parse_verification, verification_view
@@ -71,14 +72,12 @@ def get_postback(capture_id: int) -> Response:
 
 @api.get("/postbacks/<id:capture_id>/body")
 def get_postback_body(capture_id: int) -> Response:
-    row = sandbox().store.captures.get(capture_id)
-    if row is None:
+    shown = shown_body(sandbox().store, capture_id, reveal=parse_reveal(request.args))
+    if shown is None:
         raise NotFound(f"no postback with id {capture_id}", field="id")
-    return Response(
-        bytes(row["body"]),
-        content_type=row["content_type"] or "application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="postback-{capture_id}.body"'},
-    )
+    body, content_type = shown
+    return Response(body, content_type=content_type, headers={
+        "Content-Disposition": f'attachment; filename="postback-{capture_id}.body"'})
 
 
 @api.get("/export")

@@ -2,7 +2,8 @@
 
 When the sandbox is bound beyond 127.0.0.1 (or given ``--token``), /api/ (except /api/health
 and /api/ping) and /ui/ need ``Authorization: Bearer <token>`` or the session cookie that
-``/ui/login`` sets. The receiver, /c/, /mmp/ and /static/ stay open.
+``/ui/login`` sets. The receiver, /c/, /mmp/ and /static/ stay open. The cookie holds a
+random session id that ``/ui/logout`` ends on every worker (``sessions.py``).
 
 CSRF: a state-changing request (not GET/HEAD/OPTIONS) to /api/ or /ui/ is refused when the
 browser says it came from another site (``Sec-Fetch-Site: cross-site``/``same-site`` or an
@@ -14,7 +15,6 @@ only by the cookie must also show it came from our own pages (``Origin`` or
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import html
 import json
@@ -24,7 +24,11 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from sandbox.clock import Clock
 from sandbox.errors import ConfigError, SandboxError
+from sandbox.store.sessions import SessionRepository
+from sandbox.web.page_headers import PAGE_HEADERS, is_page
+from sandbox.web.sessions import SESSION_LIFETIME, Sessions
 
 StartResponse = Callable[..., Any]
 SESSION_COOKIE = "sandbox_session"
@@ -34,6 +38,9 @@ OPEN_PATHS = frozenset({"/api/health", "/api/ping"})
 GUARDED_PREFIXES = ("/api", "/ui")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_LOGIN_BODY = 4096
+DEFAULT_NEXT = "/ui/"
+# Printable ASCII but backslash: what a kept ``next`` may hold unencoded in ``Location``.
+LOCATION_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) != "\\")
 
 
 @dataclass(frozen=True)
@@ -42,15 +49,18 @@ class Denial:
     code: str
     message: str
     redirect: str | None = None  # a browser page: send it to the login form instead
+    page: bool = False  # an answer under /ui/: it carries the inspector's headers
 
     def __call__(self, start_response: StartResponse) -> Iterable[bytes]:
+        extra = list(PAGE_HEADERS) if self.page else []
         if self.redirect is not None:
             start_response("303 See Other", [("Location", self.redirect),
-                                             ("Content-Length", "0")])
+                                             ("Content-Length", "0"), *extra])
             return [b""]
         body = json.dumps(SandboxError(self.message, code=self.code,
                                        status=self.status).to_dict()).encode()
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                   *extra]
         if self.status == 401:
             headers.append(("WWW-Authenticate", 'Bearer realm="postback-sandbox"'))
         start_response(f"{self.status} {'Unauthorized' if self.status == 401 else 'Forbidden'}",
@@ -62,12 +72,6 @@ def is_guarded(path: str) -> bool:
     if path in OPEN_PATHS or path in (LOGIN_PATH, LOGOUT_PATH):
         return False
     return any(path == p or path.startswith(p + "/") for p in GUARDED_PREFIXES)
-
-
-def session_value(token: str) -> str:
-    """The cookie value: derived from the token, so the token itself never sits in a cookie
-    and changing the token ends every session."""
-    return hmac.new(token.encode(), b"postback-sandbox session", hashlib.sha256).hexdigest()
 
 
 def _cookie(environ: dict[str, Any], name: str) -> str | None:
@@ -109,20 +113,29 @@ def same_origin_evidence(environ: dict[str, Any]) -> bool:
 
 
 def safe_next(value: str | None) -> str:
-    """Only a local path is followed after login (never another site)."""
-    if value and value.startswith("/") and not value.startswith(("//", "/\\")):
-        return value
-    return "/ui/"
+    """Only a path on this origin is followed after login, as the browser will read it.
+
+    Browsers drop tab, CR and LF from a URL and read a backslash as a slash, so ``/%09/evil``
+    and ``/%5Cevil`` (decoded) lead to another site: anything holding a control character or
+    a backslash is refused, and so is anything not starting with exactly one ``/``. What is
+    kept goes out in ``Location`` with spaces and non-ASCII characters percent-encoded.
+    """
+    if not value or not value.startswith("/") or value.startswith("//"):
+        return DEFAULT_NEXT
+    if any(ord(char) < 0x20 or char in "\\\x7f" for char in value):
+        return DEFAULT_NEXT
+    return quote(value, safe=LOCATION_SAFE, errors="replace")
 
 
 class AdminGate:
-    def __init__(self, token: str | None, *, required: bool) -> None:
+    def __init__(self, token: str | None, *, required: bool, sessions: SessionRepository,
+                 clock: Clock) -> None:
         if required and not token:
             raise ConfigError("an admin token is required when bound beyond 127.0.0.1",
                               field="token")
         self.token = token if required else None
         self.required = required
-        self._session = session_value(self.token) if self.token else None
+        self.sessions = Sessions(self.token, sessions, clock) if self.token else None
 
     def authenticated_by(self, environ: dict[str, Any]) -> str | None:
         """'bearer', 'cookie', or None."""
@@ -132,7 +145,7 @@ class AdminGate:
         if scheme.lower() == "bearer" and _same(value.strip(), self.token):
             return "bearer"
         cookie = _cookie(environ, SESSION_COOKIE)
-        if cookie is not None and self._session is not None and _same(cookie, self._session):
+        if cookie is not None and self.sessions is not None and self.sessions.is_open(cookie):
             return "cookie"
         return None
 
@@ -143,19 +156,21 @@ class AdminGate:
             return None
         method = environ.get("REQUEST_METHOD", "GET").upper()
         via = self.authenticated_by(environ)
+        page = is_page(path)
         if self.required and via is None:
-            if path.startswith("/ui") and method in ("GET", "HEAD"):
-                return Denial(401, "unauthorized", "log in first",
+            if page and method in ("GET", "HEAD"):
+                return Denial(401, "unauthorized", "log in first", page=True,
                               redirect=f"{LOGIN_PATH}?next={quote(path, safe='/')}")
             return Denial(401, "unauthorized",
                           "this sandbox is exposed beyond 127.0.0.1: send "
-                          "Authorization: Bearer <token> (printed when the server started)")
+                          "Authorization: Bearer <token> (printed when the server started)",
+                          page=page)
         if method in SAFE_METHODS:
             return None
         if cross_site(environ) or (via == "cookie" and not same_origin_evidence(environ)):
             return Denial(403, "cross_site_request",
                           "refused a state-changing request that did not come from the "
-                          "sandbox's own pages (CSRF protection)")
+                          "sandbox's own pages (CSRF protection)", page=page)
         return None
 
     def login(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -163,9 +178,12 @@ class AdminGate:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET").upper()
         if method == "POST" and cross_site(environ):
-            return Denial(403, "cross_site_request", "login from another site refused")(
-                start_response)
+            return Denial(403, "cross_site_request", "login from another site refused",
+                          page=True)(start_response)
         if path == LOGOUT_PATH:
+            cookie = _cookie(environ, SESSION_COOKIE)
+            if cookie is not None and self.sessions is not None:
+                self.sessions.close(cookie)
             return self._redirect(start_response, LOGIN_PATH, cookie="")
         query = parse_qs(environ.get("QUERY_STRING", ""))
         target = safe_next((query.get("next") or [None])[0])
@@ -178,17 +196,17 @@ class AdminGate:
         given = (fields.get("token") or [""])[0].strip()
         if not _same(given, self.token):
             return self._page(start_response, 401, target, "That token is not right.")
-        assert self._session is not None
-        return self._redirect(start_response, target, cookie=self._session,
+        assert self.sessions is not None
+        return self._redirect(start_response, target, cookie=self.sessions.open(),
                               secure=environ.get("wsgi.url_scheme") == "https")
 
     @staticmethod
     def _redirect(start_response: StartResponse, target: str, *, cookie: str | None = None,
                   secure: bool = False) -> Iterable[bytes]:
-        headers = [("Location", target), ("Content-Length", "0")]
+        headers = [("Location", target), ("Content-Length", "0"), *PAGE_HEADERS]
         if cookie is not None:
             attributes = "HttpOnly; SameSite=Strict; Path=/" + ("; Secure" if secure else "")
-            age = "" if cookie else "; Max-Age=0"
+            age = f"; Max-Age={SESSION_LIFETIME if cookie else 0}"
             headers.append(("Set-Cookie", f"{SESSION_COOKIE}={cookie}; {attributes}{age}"))
         start_response("303 See Other", headers)
         return [b""]
@@ -200,7 +218,7 @@ class AdminGate:
                                  problem=html.escape(problem)).encode()
         start_response(f"{status} {'OK' if status == 200 else 'Unauthorized'}", [
             ("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))),
-            ("Cache-Control", "no-store"), ("X-Frame-Options", "DENY"),
+            ("Cache-Control", "no-store"), *PAGE_HEADERS,
         ])
         return [body]
 
@@ -214,16 +232,17 @@ def _read_form(environ: dict[str, Any]) -> str:
 
 LOGIN_FORM = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>postback-sandbox: log in</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 28rem; margin: 4rem auto">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/static/inspector.css"></head>
+<body><main class="login">
 <h1>postback-sandbox</h1>
 <p>This sandbox is exposed beyond this machine. Enter the admin token printed when it started
 (or given with <code>--token</code> / <code>SANDBOX_TOKEN</code>).</p>
-<p role="alert" style="color: #b00">{problem}</p>
+<p class="error" role="alert">{problem}</p>
 <form method="post" action="/ui/login">
 <input type="hidden" name="next" value="{next}">
 <label>Admin token <input type="password" name="token" autocomplete="current-password"
 autofocus required></label>
 <button type="submit">Log in</button>
-</form></body></html>
+</form></main></body></html>
 """

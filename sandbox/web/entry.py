@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import json
 import logging
 import os
 import sys
@@ -24,6 +25,7 @@ from flask import Flask
 
 from sandbox import logs
 from sandbox.app import create_app
+from sandbox.errors import SandboxError
 from sandbox.server import die_with_server
 from sandbox.settings import Settings, load_settings, with_admin_token
 from sandbox.store.retention import RetentionPolicy
@@ -69,12 +71,16 @@ class SandboxWSGI:
             max_postbacks=settings.max_postbacks, max_age_seconds=settings.max_age_seconds
         )
         self.receiver = Receiver(context.store, context.clock, self.limits, retention)
-        self.gate = AdminGate(settings.token, required=settings.requires_token)
+        self.gate = AdminGate(settings.token, required=settings.requires_token,
+                              sessions=context.store.sessions, clock=context.clock)
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if path == PING_PATH and environ.get("REQUEST_METHOD") not in PING_METHODS:
+            start_response("405 Method Not Allowed", PING_REFUSED_HEADERS)
+            return [PING_REFUSED]
         if path == PING_PATH:
             start_response("200 OK", [("Content-Type", "application/json"),
                                       ("Content-Length", "11")])
@@ -116,7 +122,12 @@ class SandboxASGI:
         kind = scope["type"]
         if kind == "http":
             path = scope["path"]
-            if path == PING_PATH:
+            if path == PING_PATH and scope["method"] not in PING_METHODS:
+                await send({"type": "http.response.start", "status": 405, "headers": [
+                    (name.lower().encode(), value.encode())
+                    for name, value in PING_REFUSED_HEADERS]})
+                await send({"type": "http.response.body", "body": PING_REFUSED})
+            elif path == PING_PATH:
                 await send(PING_START)
                 await send(PING_BODY)
             elif is_reserved(path):
@@ -143,6 +154,12 @@ class SandboxASGI:
 PING_START = {"type": "http.response.start", "status": 200,
               "headers": [(b"content-type", b"application/json"), (b"content-length", b"11")]}
 PING_BODY = {"type": "http.response.body", "body": b'{"ok":true}'}
+PING_METHODS = ("GET", "HEAD")
+PING_REFUSED = json.dumps(SandboxError(
+    f"{PING_PATH} answers GET and HEAD only", code="method_not_allowed", status=405,
+).to_dict()).encode()
+PING_REFUSED_HEADERS = [("Content-Type", "application/json"), ("Allow", "GET, HEAD"),
+                        ("Content-Length", str(len(PING_REFUSED)))]
 
 
 def build(settings: Settings, **app_options: Any) -> SandboxWSGI:

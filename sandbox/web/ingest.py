@@ -10,6 +10,7 @@ background, through the delivery engine.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -35,6 +36,7 @@ from sandbox.live.vendors import (
 from sandbox.web.context import sandbox
 from sandbox.web.receiver import request_headers, request_path
 
+log = logging.getLogger("sandbox.web")
 INGEST_CHANNEL = "mmp"
 ingest = Blueprint("ingest", __name__, url_prefix="/mmp")
 
@@ -84,9 +86,11 @@ def handle(work: Callable[[LiveModel], Outcome]) -> Response:
         body = _body()
         outcome = work(current_model(context.store))
     except SandboxError as exc:
-        text = json.dumps(exc.to_dict())
-        outcome = Outcome(exc.status, "application/json", text,
-                          note=f"{exc.code}: {exc.message}")
+        outcome = _refused(exc)
+    except Exception as exc:  # noqa: BLE001 - still recorded, and answered in the error shape
+        log.exception("ingest request to %s failed", request.path)
+        outcome = _refused(SandboxError(f"internal error: {type(exc).__name__}",
+                                        code="internal_error", status=500))
     record = build_record(_inbound(body), decoded_limit=context.settings.max_decoded_body,
                           refused=outcome.note, parse_limits=ParseLimits.of(context.settings))
     context.store.captures.insert(record, Answer(
@@ -95,13 +99,18 @@ def handle(work: Callable[[LiveModel], Outcome]) -> Response:
     return Response(outcome.body, outcome.status, content_type=outcome.content_type)
 
 
+def _refused(exc: SandboxError) -> Outcome:
+    return Outcome(exc.status, "application/json", json.dumps(exc.to_dict()),
+                   note=f"{exc.code}: {exc.message}")
+
+
 def _created(done: Ingested) -> Outcome:
     return Outcome(201, "application/json", json.dumps(done.to_dict()), done.planned)
 
 
 def _json_body() -> object:
     try:
-        return json.loads(request.get_data(cache=True) or b"null")
+        return current_app.json.loads(request.get_data(cache=True) or b"null")
     except ValueError:
         raise SandboxError("body: expected a JSON object", code="bad_json",
                            field="body") from None

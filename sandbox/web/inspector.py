@@ -35,11 +35,9 @@ from sandbox.web.inspector_api import (
 )
 from sandbox.web.inspector_format import body_display, curl_command, human_size
 from sandbox.web.inspector_runs import outbound
+from sandbox.web.page_headers import CONTENT_SECURITY_POLICY as CONTENT_SECURITY_POLICY
+from sandbox.web.page_headers import PAGE_HEADERS, is_page
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
 VERDICTS = VERDICT_FILTERS
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 LIST_PARAMS = ("channel", "method", "verdict", "q", "limit")
@@ -52,12 +50,11 @@ inspector.register_blueprint(inspector_api)
 ui.before_request(check_origin)
 
 
-@ui.after_request
+@inspector.after_app_request
 def secure_headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Frame-Options"] = "DENY"
+    """On every answer under /ui/, a 404 or 405 that matched no page included."""
+    if is_page(request.path):
+        response.headers.update(PAGE_HEADERS)
     return response
 
 
