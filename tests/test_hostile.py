@@ -34,11 +34,10 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
 
 
 def raw_exchange(url: str, payload: bytes, *, timeout: float = 10) -> bytes:
-    """Send bytes as they are; answer what came back until the server closed or went quiet."""
+    """Send bytes as they are (ending in ``Connection: close``); answer what came back."""
     parts = urlsplit(url)
     with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as conn:
-        conn.sendall(payload)
-        conn.shutdown(socket.SHUT_WR)
+        conn.sendall(payload)  # no half-close: granian takes it for a client gone
         received = b""
         try:
             while chunk := conn.recv(65536):
