@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import yaml
 
 from sandbox.postback_keys import KEY_ALIASES
 from sandbox.settings import Settings
@@ -89,3 +94,53 @@ def test_readme_expectation_examples_parse(tmp_path: Path):
         (path := tmp_path / "expect.yaml").write_text(block)
         for document in load_document(path, {"type": "object"})["expect"]:
             assert parse_assertion(document).name
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_readme_github_actions_job_runs_as_written(tmp_path: Path):
+    """The README's CI job, its own `run:` steps in order: the server started in one
+    directory, every other step in another, on a free port instead of 8377. Only the
+    install step (done) and the user's integration script (one postback) are stood in for."""
+    job = yaml.safe_load(README.split("**A GitHub Actions job**")[1]
+                         .split("```yaml\n")[1].split("```")[0])["jobs"]["postbacks"]
+    steps = [step["run"] for step in job["steps"] if "run" in step]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server_dir, work_dir = tmp_path / "server", tmp_path / "work"
+    server_dir.mkdir()
+    work_dir.mkdir()
+    (work_dir / "expectations.yaml").write_text(yaml.safe_dump({"expect": [
+        {"name": "the integration's postback arrived", "channel": "mine", "count": 1,
+         "within": 10}]}))
+    bin_dir = Path(sys.executable).parent
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path),
+           **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"},  # a source checkout
+           **{name: value.replace(DEFAULT_URL, url) for name, value in job["env"].items()}}
+    stand_ins = {"pip install": "true",
+                 "./run-my-integration.sh": f"curl -sf {url}/pb/mine/install?click_id=c1"}
+    server = None
+    try:
+        for step in steps:
+            command = next((v for k, v in stand_ins.items() if step.startswith(k)), step)
+            command = command.replace(DEFAULT_URL, url)
+            if command.startswith("postback-sandbox serve"):
+                server = subprocess.Popen(
+                    ["bash", "-c", f"exec {command.split('>')[0]} --port {port}"],
+                    cwd=server_dir, env=env, start_new_session=True,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                continue
+            result = subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=work_dir,
+                                    env=env, capture_output=True, text=True, timeout=120)
+            assert result.returncode == 0, (command, result.stdout + result.stderr)
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGINT)
+            server.wait(15)
+    assert (server_dir / "sandbox.db").exists() and not (work_dir / "postback-sandbox.db").exists()
+    for report in ("scenario.xml", "postbacks.xml"):
+        assert ET.parse(work_dir / report).getroot().get("failures") == "0"
