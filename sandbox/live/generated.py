@@ -24,6 +24,9 @@ from sandbox.store.traffic import TrafficBatch, record_traffic
 
 BATCH = 256  # journeys per transaction
 SOURCE = "scenario"
+# a Device holds only plain values: read by name, what dataclasses.asdict gives at a fifth
+# of its cost (asdict copies recursively; it was half of recording's time)
+_DEVICE_FIELDS = tuple(f.name for f in dataclasses.fields(Device))
 
 
 def _iso(moment: float) -> str:
@@ -64,7 +67,8 @@ def records(scenario: Scenario, journey: Journey, received_at: str
         network, campaign = spec.name, spec.campaigns[touch.campaign].name
     new_install = NewInstall(
         install_id=install.install_id, platform=device.platform, att_status=device.att_status,
-        device=dataclasses.asdict(device), device_ids=device_ids(device),
+        device={name: getattr(device, name) for name in _DEVICE_FIELDS},
+        device_ids=device_ids(device),
         click_id=None if touch is None else touch.touch_id,
         match_type="organic" if touch is None else install.match_type or "click_id",
         network=network, campaign=campaign, installed_at=_iso(install.time),
