@@ -2,7 +2,8 @@
 
 ``{name}`` is a macro from the catalogue, ``{{`` and ``}}`` are literal braces. An unknown
 name is a ``TemplateError`` (with a did-you-mean); a known macro with no value renders empty,
-or drops its whole parameter / key when the template says ``drop_empty``. Encodings:
+or drops its whole parameter / key when the template says ``drop_empty`` (``no_value``: the
+all-zero advertising id counts as no value there). Encodings:
 
 - URL: every value is percent-encoded (space as %20); the query is split into parameters
   (``sandbox/url_template.py``).
@@ -23,6 +24,7 @@ from urllib.parse import quote_plus
 
 from sandbox.docfile import did_you_mean
 from sandbox.errors import SandboxError
+from sandbox.journey import ZERO_UUID
 from sandbox.macro_catalogue import CATALOGUE, EVENT_SCOPED, MacroContext
 
 if TYPE_CHECKING:
@@ -191,6 +193,13 @@ class TextTemplate:
 Param = tuple[Compiled, Compiled | None]
 
 
+def no_value(value: Any) -> bool:
+    """What ``drop_empty`` leaves out: no value, an empty text, or the all-zero advertising
+    id, which is how iOS (ATT not authorised) and Android (ads personalisation off) say there
+    is no id; Adjust drops an unavailable placeholder (DOMAIN.md 1, 2 and 5)."""
+    return value is None or value == "" or value == ZERO_UUID
+
+
 def render_pair(
     param: Param, ctx: MacroContext, encode: Callable[[Any], str], *, drop_empty: bool
 ) -> str | None:
@@ -201,7 +210,7 @@ def render_pair(
     only = value_template.single if drop_empty else None
     if only is not None:
         value = only.get(ctx)
-        if value is None or value == "":
+        if no_value(value):
             return None
         return f"{name}={encode(value)}"
     return f"{name}={value_template.render(ctx, encode)}"
@@ -244,7 +253,7 @@ def render_json(compiled: Any, ctx: MacroContext, *, drop_empty: bool = False) -
     if isinstance(compiled, Compiled):
         if compiled.single is not None:
             value = compiled.single.get(ctx)
-            return _DROP if value is None and drop_empty else value
+            return _DROP if drop_empty and no_value(value) else value
         return compiled.render(ctx, text_value)
     if isinstance(compiled, dict):
         out = {}

@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
+from sandbox.journey import ZERO_UUID
 from sandbox.macro_catalogue import (
     EVENT_SCOPED,
     INLINE,
@@ -23,7 +24,16 @@ from sandbox.macro_catalogue import (
     iso_url,
     mmp_datetime_url,
 )
-from sandbox.macros import Compiled, MacroRef, Param, Part, compile_text, render_pair, to_text
+from sandbox.macros import (
+    Compiled,
+    MacroRef,
+    Param,
+    Part,
+    compile_text,
+    no_value,
+    render_pair,
+    to_text,
+)
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]*")
 _ENCODED: dict[str, str] = {}
@@ -103,7 +113,7 @@ class PairSlot:
         if self.only is None:
             return render_pair(self.param, ctx, url_value, drop_empty=True)
         value = self.only.get(ctx)
-        if value is None or value == "":
+        if no_value(value):
             return None
         return self.prefix + url_value(value)
 
@@ -230,7 +240,7 @@ class _Source:
         self.template = template
         self.drop_empty = drop_empty
         self.ready = ready  # macros whose values need no encoding (see UrlTemplate.renderer)
-        self.namespace: dict[str, Any] = {"_uv": url_value, "_E": _ENCODED,
+        self.namespace: dict[str, Any] = {"_uv": url_value, "_E": _ENCODED, "_Z": ZERO_UUID,
                                           "__builtins__": {"int": int},
                                           **_READY_NAMES}
         self.outer: list[str] = []  # install-level statements (bound) or all of them
@@ -341,11 +351,12 @@ class _Source:
         ready = _READY.get(slot.only.name)
         if ready is not None:  # empty exactly when the value is None or ""
             return [f"v = {ready}", f"if v: {into}.append({prefix} + v)"]
-        if slot.only.name in self.ready:  # a text, empty exactly when "" or None
-            return [f"v = {self._value(slot.only)}", f"if v: {into}.append({prefix} + v)"]
+        if slot.only.name in self.ready:  # a text: no value when "", None or _Z (no_value)
+            return [f"v = {self._value(slot.only)}",
+                    f"if v and v != _Z: {into}.append({prefix} + v)"]
         if slot.only.name in INT_VALUED and slot.only.name in INLINE:
             return [f"v = {INLINE[slot.only.name]}",
                     f'if v is not None: {into}.append(f"{{{prefix}}}{{v}}")']
         text = self._url_text(slot.only)
-        return [f"v = {self._value(slot.only)}",
-                f'if v is not None and v != "": {into}.append({prefix} + {text})']
+        return [f"v = {self._value(slot.only)}",  # no_value(v), inlined
+                f'if v is not None and v != "" and v != _Z: {into}.append({prefix} + {text})']

@@ -149,7 +149,8 @@ SCHEMAS: dict[str, Any] = {
                 "a click id on postbacks that no click carries")}),
             "without_key": _listed({"type": "integer", "description": "capture id"}),
             "duplicates": _listed({"type": "object", "description": (
-                "the same click id and event name accepted more than once")}),
+                "a click's install postback accepted more than once, or the same event "
+                "postback (method, path, query and body) accepted more than once")}),
             "installs_postbacked_more_than_once": _listed({"type": "object", "description": (
                 "install_id, deliveries (rows) and accepted (2xx attempts, re-sends included)")}),
         },

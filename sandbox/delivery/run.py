@@ -1,5 +1,5 @@
-"""One scenario run: checks first, then render -> plan -> chaos -> pace -> deliver, logged as a
-run row that a running inspector can watch.
+"""One scenario run: checks first, then generate (and record) -> render -> plan -> chaos ->
+pace -> deliver, logged as a run row that a running inspector can watch.
 
 Everything that can be wrong with the input (signing secrets, target base, speed, the
 expectations) is checked before the first postback goes out.
@@ -24,7 +24,9 @@ from sandbox.delivery.pacing import Pacer, check_speed
 from sandbox.delivery.plan import Planned, check_target_base, plan, signing_profiles
 from sandbox.delivery.policy import Policy
 from sandbox.errors import SandboxError, ScenarioError
-from sandbox.render import Renderer, render_run
+from sandbox.generate import TrafficGenerator
+from sandbox.live.generated import recorded
+from sandbox.render import Renderer
 from sandbox.scenario_model import Scenario
 from sandbox.skan import skan_stream, with_skan
 from sandbox.store import Store
@@ -91,10 +93,14 @@ class ScenarioRun:
         self._captures_before = 0
 
     def planned(self) -> Iterable[Planned]:
+        """The run's deliveries, lazily; its clicks, installs and events are recorded as they
+        are generated (``sandbox.live.generated``), like the live loop's."""
         renderer = Renderer(self.scenario, self.seed)
+        journeys = recorded(self.store, self.scenario,
+                            TrafficGenerator(self.scenario, self.seed).journeys(sent_only=True),
+                            clock=self.clock)
         stream: Iterable[Planned] = itertools.chain(
-            plan(render_run(self.scenario, self.seed, renderer=renderer), self.profiles,
-                 target_base=self.target_base),
+            plan(renderer.render(journeys), self.profiles, target_base=self.target_base),
             # SKAN postbacks carry their own signature: no network signing profile
             plan(with_skan((), renderer, self.skan), {}, target_base=self.target_base))
         if is_active(self.scenario.chaos):

@@ -1,9 +1,10 @@
-"""Reconcile what a channel received against what the live loop issued, keyed by click id:
-clicks whose attributed install produced no postback, postbacks with click ids no click
-carries, duplicates (the same click id and event arriving twice), and installs whose install
-postback was answered 2xx more than once (a re-send counts: it is one more attempt on the same
-delivery). ``ok`` is true only when all four are empty; the API answers 200 then and 417
-otherwise, like an assertion.
+"""Reconcile what a channel received against what the live loop and scenario runs issued,
+keyed by click id: clicks whose attributed install produced no postback, postbacks with click
+ids no click carries, duplicates (a click's install postback arriving twice, or the same event
+postback twice: the same method, path, query and body; a user's second purchase is not one),
+and installs whose install postback was answered 2xx more than once (a re-send counts: it is
+one more attempt on the same delivery). ``ok`` is true only when all of them are empty; the
+API answers 200 then and 417 otherwise, like an assertion.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def reconcile(store: Store, scope: Scope) -> dict[str, Any]:
     groups = key_groups(store, scope)
     duplicates = [{"click_id": key, "event_name": event, "captures": ids}
                   for key, event, ids in groups if key is not None and len(ids) > 1]
-    without_key = [i for key, _, ids in groups if key is None for i in ids]
+    without_key = sorted(i for key, _, ids in groups if key is None for i in ids)
     unknown = [{"click_id": key, "captures": ids} for key, ids in unknown_keys(store, scope)]
     missing = [{"click_id": click, "install_id": install}
                for install, click in installs_without_capture(store, scope)]

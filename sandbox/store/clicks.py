@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,26 +34,28 @@ class DuplicateClick(Exception):
     """A click id that was already recorded."""
 
 
+def insert_clicks(conn: sqlite3.Connection, clicks: Sequence[NewClick], *,
+                  keep_existing: bool = False) -> None:
+    """Insert ``clicks`` on ``conn`` (inside the caller's transaction). ``keep_existing``: a
+    click id already recorded is left as it is instead of failing (a scenario run again with
+    its seed records the same clicks)."""
+    verb = "INSERT OR IGNORE" if keep_existing else "INSERT"
+    conn.executemany(
+        f"{verb} INTO clicks (click_id, campaign, network, clicked_at, clicked_unix, ip, "
+        "user_agent, platform, device_id, hints_json, params_json, redirect) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(c.click_id, c.campaign, c.network, c.clicked_at, c.clicked_unix, c.ip, c.user_agent,
+          c.platform, c.device_id, _DUMPS(c.hints), _DUMPS(c.params), c.redirect)
+         for c in clicks])
+
+
 class ClickRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def insert(self, click: NewClick) -> int:
-        values = (
-            click.click_id, click.campaign, click.network, click.clicked_at, click.clicked_unix,
-            click.ip, click.user_agent, click.platform, click.device_id, _DUMPS(click.hints),
-            _DUMPS(click.params), click.redirect,
-        )
-
-        def write(conn: sqlite3.Connection) -> int:
-            cursor = conn.execute(
-                "INSERT INTO clicks (click_id, campaign, network, clicked_at, clicked_unix, ip, "
-                "user_agent, platform, device_id, hints_json, params_json, redirect) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
-            return int(cursor.lastrowid or 0)
-
+    def insert(self, click: NewClick) -> None:
         try:
-            return int(self._store.writer.run(write))
+            self._store.writer.run(lambda conn: insert_clicks(conn, [click]))
         except sqlite3.IntegrityError:
             raise DuplicateClick(click.click_id) from None
 

@@ -28,7 +28,7 @@ class NewInstall:
     installed_at: str
     installed_unix: float
     received_at: str
-    source: str  # "s2s" | "adjust"
+    source: str  # "s2s" | "adjust" | "scenario"
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class NewEvent:
     event_at: str
     event_unix: float
     received_at: str
-    source: str  # "s2s" | "appsflyer" | "adjust"
+    source: str  # "s2s" | "appsflyer" | "adjust" | "scenario"
     params: dict[str, Any] = field(default_factory=dict)
     dropped: str | None = None  # why it was accepted but not recorded (AppsFlyer's quirk)
 
@@ -54,28 +54,44 @@ class DuplicateEvent(Exception):
     """An event id that was already recorded."""
 
 
+def _verb(keep_existing: bool) -> str:
+    return "INSERT OR IGNORE" if keep_existing else "INSERT"
+
+
+def insert_installs(conn: sqlite3.Connection, installs: Sequence[NewInstall], *,
+                    keep_existing: bool = False) -> None:
+    """Insert ``installs`` and their device ids on ``conn`` (inside the caller's transaction);
+    ``keep_existing``: an install id already recorded is left as it is instead of failing."""
+    conn.executemany(
+        f"{_verb(keep_existing)} INTO installs (install_id, platform, att_status, device_json, "
+        "click_id, match_type, network, campaign, installed_at, installed_unix, received_at, "
+        "source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(i.install_id, i.platform, i.att_status, _DUMPS(i.device), i.click_id, i.match_type,
+          i.network, i.campaign, i.installed_at, i.installed_unix, i.received_at, i.source)
+         for i in installs])
+    conn.executemany("INSERT OR IGNORE INTO device_ids (value, install_id) VALUES (?, ?)",
+                     [(value, i.install_id) for i in installs for value in i.device_ids])
+
+
+def insert_events(conn: sqlite3.Connection, events: Sequence[NewEvent], *,
+                  keep_existing: bool = False) -> None:
+    """Insert ``events`` on ``conn`` (inside the caller's transaction); ``keep_existing`` as
+    for ``insert_installs``."""
+    conn.executemany(
+        f"{_verb(keep_existing)} INTO events (event_id, install_id, name, revenue, currency, "
+        "params_json, event_at, event_unix, received_at, source, dropped) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(e.event_id, e.install_id, e.name, e.revenue, e.currency, _DUMPS(e.params),
+          e.event_at, e.event_unix, e.received_at, e.source, e.dropped) for e in events])
+
+
 class InstallRepository:
     def __init__(self, store: Store) -> None:
         self._store = store
 
     def insert(self, install: NewInstall) -> None:
-        values = (
-            install.install_id, install.platform, install.att_status, _DUMPS(install.device),
-            install.click_id, install.match_type, install.network, install.campaign,
-            install.installed_at, install.installed_unix, install.received_at, install.source,
-        )
-        ids = [(value, install.install_id) for value in install.device_ids]
-
-        def write(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO installs (install_id, platform, att_status, device_json, click_id, "
-                "match_type, network, campaign, installed_at, installed_unix, received_at, "
-                "source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
-            conn.executemany("INSERT OR IGNORE INTO device_ids (value, install_id) "
-                             "VALUES (?, ?)", ids)
-
         try:
-            self._store.writer.run(write)
+            self._store.writer.run(lambda conn: insert_installs(conn, [install]))
         except sqlite3.IntegrityError:
             raise DuplicateInstall(install.install_id) from None
 
@@ -111,16 +127,8 @@ class InstallRepository:
             f"SELECT * FROM installs WHERE {' AND '.join(clauses)} ORDER BY id", params))
 
     def insert_event(self, event: NewEvent) -> None:
-        values = (
-            event.event_id, event.install_id, event.name, event.revenue, event.currency,
-            _DUMPS(event.params), event.event_at, event.event_unix, event.received_at,
-            event.source, event.dropped,
-        )
         try:
-            self._store.writer.run(lambda conn: conn.execute(
-                "INSERT INTO events (event_id, install_id, name, revenue, currency, "
-                "params_json, event_at, event_unix, received_at, source, dropped) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values))
+            self._store.writer.run(lambda conn: insert_events(conn, [event]))
         except sqlite3.IntegrityError:
             raise DuplicateEvent(event.event_id) from None
 

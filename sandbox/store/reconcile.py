@@ -39,11 +39,16 @@ class Scope:
 
 
 def key_groups(store: Store, scope: Scope) -> list[tuple[str | None, str | None, list[int]]]:
-    """(key value, event name, capture ids) for every group of accepted captures."""
+    """(key value, event name, capture ids) for every group of accepted captures that are
+    duplicates of each other: an install postback (no event name) arrives once per click, so
+    any two are; an event may happen again (a second purchase, another time and revenue), so
+    only the same request twice (method, path, query and body) is."""
     where, params = scope.capture_where()
     rows = store.connection().execute(
         f"SELECT {scope.key}, event_name, group_concat(id) FROM captures WHERE {where} "
-        f"GROUP BY {scope.key}, event_name ORDER BY min(id)", params)
+        f"GROUP BY {scope.key}, event_name, "
+        "CASE WHEN event_name IS NULL THEN '' ELSE method || ' ' || path || '?' || query_string "
+        "END, CASE WHEN event_name IS NULL THEN x'' ELSE body END ORDER BY min(id)", params)
     return [(r[0], r[1], [int(i) for i in str(r[2]).split(",")]) for r in rows]
 
 
