@@ -196,7 +196,7 @@ Param = tuple[Compiled, Compiled | None]
 def no_value(value: Any) -> bool:
     """What ``drop_empty`` leaves out: no value, an empty text, or the all-zero advertising
     id, which is how iOS (ATT not authorised) and Android (ads personalisation off) say there
-    is no id; Adjust drops an unavailable placeholder (DOMAIN.md 1, 2 and 5)."""
+    is no id; Adjust drops an unavailable placeholder (docs/scenarios.md, `drop_empty`)."""
     return value is None or value == "" or value == ZERO_UUID
 
 
