@@ -106,6 +106,10 @@ def test_an_event_renders_its_networks_template(client, wsgi):
      "att_status"),
     ("/mmp/v1/installs", {"platform": "ios", "device": {"idfv": IDFV},
                           "install_time": "yesterday"}, "install_time"),
+    ("/mmp/v1/installs", {"platform": "ios", "device": {"idfv": IDFV},
+                          "install_time": 1.5e115}, "install_time"),  # past datetime's range
+    ("/mmp/v1/events", {"name": "af_purchase", "install_id": "x", "event_time": -1},
+     "event_time"),
     ("/mmp/v1/events", {"install_id": "x"}, "name"),
     ("/mmp/v1/events", {"name": "af_purchase"}, "install_id"),
     ("/mmp/v1/events", {"name": "af_purchase", "install_id": "x", "revenue": 1}, "currency"),

@@ -92,13 +92,17 @@ def _text(raw: Mapping[str, Any], name: str, where: str, pattern: re.Pattern[str
     return value
 
 
+LATEST_UNIX_TIME = 253_402_300_799  # 9999-12-31T23:59:59Z
+
+
 def parse_time(value: Any, name: str) -> float | None:
     """Unix seconds from a number or an ISO-8601 time with a zone."""
     if value is None:
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
+        if 0 <= value <= LATEST_UNIX_TIME:  # datetime cannot hold a later one
+            return float(value)
+    elif isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
