@@ -1,6 +1,6 @@
 """Assertion latency over 1,000,000 stored postbacks in 10 channels.
 
-Two assertions, each run through the same core as POST /api/assert (sandbox.assertions.check):
+Two assertions, each run through the same core as POST /api/assert (sandbox.query.assertions.check):
 - indexed: channel + extracted event name + count (target p50 < 50 ms);
 - JSON path: json.revenue >= 50 scoped to one channel of 100,000 rows (target p50 < 500 ms).
 Baseline in the same run: a plain count(*) of the channel, the floor any assertion pays.
@@ -18,11 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from sandbox.assertions import check
-from sandbox.capture import InboundRequest, build_record
-from sandbox.channels import Answer
+from sandbox.capture.channels import Answer
+from sandbox.capture.record import InboundRequest, build_record
 from sandbox.clock import SystemClock
-from sandbox.matchers import parse_assertion
+from sandbox.query.assertions import check
+from sandbox.query.matchers import parse_assertion
 from sandbox.store import Store
 from sandbox.store.captures import CaptureFilter
 

@@ -28,7 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sandbox.testing import RunningServer, start_server
+from sandbox.remote.process import RunningServer, start_server
 
 LUA = r"""
 local body = os.getenv("WRK_BODY")

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from sandbox.clock import SystemClock  # noqa: E402
 from sandbox.delivery.run import RunOptions, ScenarioRun  # noqa: E402
-from sandbox.scenario import scenario_from_data  # noqa: E402
+from sandbox.scenarios.load import scenario_from_data  # noqa: E402
 from sandbox.store import Store  # noqa: E402
 
 TARGET = 2000.0

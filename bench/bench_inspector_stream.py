@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 from bench_capture import LUA, count, wrk
 
-from sandbox.testing import start_server
+from sandbox.remote.process import start_server
 
 TARGET = 0.8
 

@@ -9,9 +9,9 @@ import argparse
 import statistics
 import time
 
-from sandbox.capture import parse_query
-from sandbox.lint import lint_capture
-from sandbox.postback_keys import extract_keys
+from sandbox.capture.keys import extract_keys
+from sandbox.capture.lint import lint_capture
+from sandbox.capture.record import parse_query
 
 QUERIES = {
     "clean install postback": "click_id=abc123&event=purchase&revenue=4.99&currency=EUR"

@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from sandbox.client import SandboxClient, wait_until_up
-from sandbox.report import report
-from sandbox.testing import RunningServer, start_server
+from sandbox.query.report import report
+from sandbox.remote.client import SandboxClient, wait_until_up
+from sandbox.remote.process import RunningServer, start_server
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

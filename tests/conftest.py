@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, settings
 from werkzeug.test import Client
 
 from sandbox.clock import FakeClock
+from sandbox.remote.process import RunningServer, start_server
 from sandbox.settings import load_settings
 from sandbox.store import Store
-from sandbox.testing import RunningServer, start_server
 from sandbox.web.entry import SandboxWSGI, build
 
 settings.register_profile(

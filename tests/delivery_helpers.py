@@ -20,7 +20,7 @@ from sandbox.delivery.log import DeliveryLog
 from sandbox.delivery.pacing import Pacer
 from sandbox.delivery.plan import Planned
 from sandbox.delivery.policy import Policy
-from sandbox.render import RenderedPostback
+from sandbox.scenarios.render import RenderedPostback
 from sandbox.signing import NoneProfile, OutgoingRequest, Profile
 from sandbox.store import Store
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sandbox.journey import AppEvent, Device, Install, Touch
-from sandbox.macro_catalogue import MacroContext
-from sandbox.scenario import scenario_from_data
-from sandbox.scenario_model import Scenario
+from sandbox.scenarios.journey import AppEvent, Device, Install, Touch
+from sandbox.scenarios.load import scenario_from_data
+from sandbox.scenarios.macro_catalogue import MacroContext
+from sandbox.scenarios.model import Scenario
 
 MINIMAL: dict[str, Any] = {
     "name": "t",

@@ -10,9 +10,9 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from sandbox.journey import AppEvent, Install, Journey, Touch
-from sandbox.scenario import scenario_from_data
-from sandbox.scenario_model import Scenario
+from sandbox.scenarios.journey import AppEvent, Install, Journey, Touch
+from sandbox.scenarios.load import scenario_from_data
+from sandbox.scenarios.model import Scenario
 from sandbox.skan import SkanConfig, skan_config_from_data
 from tests.scenario_helpers import sample_device
 

@@ -20,15 +20,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.capture import (
+from sandbox.capture.record import (
     MAX_JSON_ELEMENTS,
     InboundRequest,
     ParseLimits,
     build_record,
     count_json_elements,
 )
-from sandbox.capture_view import VIEW_LIMIT
-from sandbox.testing import RunningServer, start_server
+from sandbox.capture.view import VIEW_LIMIT
+from sandbox.remote.process import RunningServer, start_server
 
 BOMB = gzip.compress(b"[" + b"[]," * 5_500_000 + b"[]]", 9)  # 16 KB that inflates to 16 MB
 MANY = gzip.compress(b"[" + b"[]," * 300_000 + b"[]]", 9)  # 900 KB: under max_body, 300k values

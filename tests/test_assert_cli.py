@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sandbox.testing import RunningServer
+from sandbox.remote.process import RunningServer
 
 CLI = [sys.executable, "-m", "sandbox"]
 pytest_plugins = ["pytester"]

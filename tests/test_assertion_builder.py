@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.assertion_builder import build_assertion, candidate_fields, default_selection
-from sandbox.conditions import parse_conditions, parse_count
 from sandbox.errors import SandboxError
-from sandbox.matchers import matches, parse_where
+from sandbox.query.builder import build_assertion, candidate_fields, default_selection
+from sandbox.query.conditions import parse_conditions, parse_count
+from sandbox.query.matchers import matches, parse_where
 
 SERVER = "http://127.0.0.1:8377"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.generate import TrafficGenerator
-from sandbox.journey import Touch
-from sandbox.mmp import attribute
-from sandbox.render import render_run
+from sandbox.scenarios.attribution import attribute
+from sandbox.scenarios.generate import TrafficGenerator
+from sandbox.scenarios.journey import Touch
+from sandbox.scenarios.render import render_run
 from tests.scenario_helpers import build
 
 DAY = 86400.0

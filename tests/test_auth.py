@@ -11,9 +11,9 @@ import pytest
 from werkzeug.test import Client
 
 from sandbox.clock import FakeClock
+from sandbox.remote.process import start_server
 from sandbox.settings import load_settings, with_admin_token
 from sandbox.store import Store
-from sandbox.testing import start_server
 from sandbox.web.auth import safe_next
 from sandbox.web.entry import build
 

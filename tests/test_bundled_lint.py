@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from sandbox.remote.process import RunningServer, start_server
 from sandbox.resources import scenarios_dir
-from sandbox.testing import RunningServer, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -71,7 +71,7 @@ def test_bundled_scenario_captures_lint_clean(sandbox_server: RunningServer, nam
 def test_no_value_drops_a_zeroed_advertising_id() -> None:
     """``drop_empty`` leaves out the all-zero id (iOS without ATT consent), as Adjust leaves
     out a placeholder with no value; without it the id is sent as it is."""
-    from sandbox.journey import ZERO_UUID
+    from sandbox.scenarios.journey import ZERO_UUID
     from tests.scenario_helpers import build, sample_context
 
     for drop in (True, False):

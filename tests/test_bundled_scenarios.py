@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from sandbox.cli import main
+from sandbox.remote.process import RunningServer
 from sandbox.resources import scenarios_dir
-from sandbox.testing import RunningServer
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = sorted(path.stem for path in scenarios_dir().glob("*.yaml"))

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from sandbox.capture import parse_query
+from sandbox.capture.record import parse_query
 
 QUERY_TEXT = st.one_of(
     st.text(alphabet="ab=&+%2F0e9Cé€ ;", max_size=40),

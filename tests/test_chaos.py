@@ -12,7 +12,7 @@ import pytest
 from sandbox.clock import FakeClock
 from sandbox.delivery.chaos import CHAOS_HEADER, EDGE_VALUE, WRONG_TOKEN, ChaosMonkey
 from sandbox.delivery.plan import Planned
-from sandbox.scenario_model import Chaos
+from sandbox.scenarios.model import Chaos
 from sandbox.signing import (
     HmacProfile,
     NoneProfile,

@@ -17,7 +17,7 @@ import yaml
 from click.testing import CliRunner
 
 from sandbox.cli import main
-from sandbox.testing import RunningServer, start_server
+from sandbox.remote.process import RunningServer, start_server
 from tests.delivery_helpers import small_scenario
 
 pytestmark = pytest.mark.slow

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.config_file import apply_config_file, load_config_file
 from sandbox.errors import ConfigError, SandboxError
 from sandbox.live.clicks import click_id_from, device_hints
+from sandbox.web.config_file import apply_config_file, load_config_file
 from tests.live_helpers import ANDROID_UA, IOS_UA, click, configure
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")

@@ -8,16 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.conditions import (
+from sandbox.errors import SandboxError
+from sandbox.query.conditions import (
     format_condition,
     format_count,
     parse_condition,
     parse_conditions,
     parse_count,
 )
-from sandbox.errors import SandboxError
-from sandbox.fields import CAPTURE_FIELDS, Field, format_field
-from sandbox.matchers import parse_assertion
+from sandbox.query.fields import CAPTURE_FIELDS, Field, format_field
+from sandbox.query.matchers import parse_assertion
 
 EXAMPLES = [
     ("query.event=af_purchase", ("query.event", "af_purchase")),

@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sandbox.remote.process import RunningServer, start_server
 from sandbox.store.space import RESERVE_BYTES
-from sandbox.testing import RunningServer, start_server
 
 pytestmark = pytest.mark.slow
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sandbox.postback_keys import KEY_ALIASES
+from sandbox.capture.keys import KEY_ALIASES
+from sandbox.remote.process import RunningServer
 from sandbox.settings import Settings
-from sandbox.testing import RunningServer
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -78,7 +78,7 @@ def yaml_blocks(starting: str) -> list[str]:
 @pytest.mark.parametrize("index", range(len(yaml_blocks("channels:"))))
 def test_readme_config_examples_are_valid(tmp_path: Path, index: int,
                                           monkeypatch: pytest.MonkeyPatch):
-    from sandbox.config_file import load_config_file
+    from sandbox.web.config_file import load_config_file
 
     monkeypatch.setenv("NET1_SECRET", "s3cret")
     config = tmp_path / "sandbox.yaml"
@@ -88,7 +88,7 @@ def test_readme_config_examples_are_valid(tmp_path: Path, index: int,
 
 def test_readme_expectation_examples_parse(tmp_path: Path):
     from sandbox.docfile import load_document
-    from sandbox.matchers import parse_assertion
+    from sandbox.query.matchers import parse_assertion
 
     for block in yaml_blocks("expect:"):
         (path := tmp_path / "expect.yaml").write_text(block)

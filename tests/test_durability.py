@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sandbox.testing import RunningServer, start_server
+from sandbox.remote.process import RunningServer, start_server
 
 
 def _send_many(url: str, sender: int, count: int) -> list[int]:

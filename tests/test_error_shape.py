@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox import openapi
+from sandbox.web import openapi
 
 
 def assert_error_shape(answer, status: int) -> None:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sandbox.errors import SandboxError
-from sandbox.fields import (
+from sandbox.query.fields import (
     CAPTURE_FIELDS,
     FIELD_SETS,
     Field,

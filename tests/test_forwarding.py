@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from sandbox.capture import InboundRequest
+from sandbox.capture.record import InboundRequest
 from sandbox.errors import SandboxError
 from sandbox.live.forward import FORWARD_MARKER, ForwardSettings, parse_forward, target_url
 

@@ -26,11 +26,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sandbox.errors import ConfigError
-from sandbox.server import http1_buffer_size
+from sandbox.remote.process import RunningServer, start_server
 from sandbox.settings import SERVER_MAX_HEADERS, SERVER_MAX_URI, load_settings
-from sandbox.testing import RunningServer, start_server
 from sandbox.web.capture_asgi import read_body
 from sandbox.web.capture_rules import ReceiverLimits
+from sandbox.web.server import http1_buffer_size
 
 BODY_TIMEOUT = 1
 MAX_BODY = 4096

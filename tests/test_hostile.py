@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from sandbox.testing import RunningServer, start_server
+from sandbox.remote.process import RunningServer, start_server
 
 WORKER_RSS_BOUND = 512 * 1024 * 1024  # bytes; SECURITY.md "Memory"
 HEALTH_WITHIN = 1.0  # seconds

@@ -17,8 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sandbox import openapi
-from sandbox.testing import RunningServer, start_server
+from sandbox.names import NAME_PATTERN
+from sandbox.remote.process import RunningServer, start_server
+from sandbox.web import openapi
 from sandbox.web.auth import safe_next
 from sandbox.web.page_headers import CONTENT_SECURITY_POLICY
 from sandbox.web.request_json import nesting_depth
@@ -294,8 +295,11 @@ def _documented_name_patterns() -> set[str]:
 @settings(max_examples=60, deadline=None)
 @given(st.text(st.sampled_from("aZ09._-/ %é\\"), max_size=70))
 def test_documented_name_pattern_is_the_one_enforced(live_server, name):
-    assert _documented_name_patterns() == {openapi.NAME_PATTERN}
+    assert _documented_name_patterns() == {NAME_PATTERN}
+    if name in (".", ".."):  # a client folds these path segments away: never a reachable name
+        assert re.fullmatch(NAME_PATTERN, name) is None
+        return
     answer = httpx.get(f"{live_server.url}/api/channels/{quote(name, safe='')}")
-    documented = re.fullmatch(openapi.NAME_PATTERN, name) is not None
+    documented = re.fullmatch(NAME_PATTERN, name) is not None
     if answer.status_code != 404 or documented:  # a name with "/" may match no route at all
         assert (answer.status_code == 200) is documented, (name, answer.text)

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.config_file import apply_config_file
 from sandbox.errors import SandboxError
 from sandbox.live.ingest import parse_event, parse_install
+from sandbox.web.config_file import apply_config_file
 from tests.live_helpers import IDFA, IDFV, click, configure, wait_for_deliveries
 
 AF_ID = "1415211453000-6513894"

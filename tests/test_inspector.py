@@ -9,15 +9,16 @@ import time
 
 import pytest
 
-from sandbox import postback_query, postback_search
 from sandbox.clock import FakeClock
-from sandbox.conditions import parse_conditions
 from sandbox.delivery.run import RunOptions, ScenarioRun
-from sandbox.matchers import matches, parse_where
-from sandbox.postback_query import page as search_page
-from sandbox.postback_query import parse_query as parse_search
-from sandbox.postback_search import follow
-from sandbox.scenario import scenario_from_data
+from sandbox.query import listing as postback_query
+from sandbox.query import search as postback_search
+from sandbox.query.conditions import parse_conditions
+from sandbox.query.listing import page as search_page
+from sandbox.query.listing import parse_query as parse_search
+from sandbox.query.matchers import matches, parse_where
+from sandbox.query.search import follow
+from sandbox.scenarios.load import scenario_from_data
 from sandbox.web.inspector import CONTENT_SECURITY_POLICY
 from tests.delivery_helpers import Answer, ScriptedServer, small_scenario
 

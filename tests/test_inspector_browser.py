@@ -18,7 +18,7 @@ import pytest
 
 from sandbox.clock import SystemClock
 from sandbox.delivery.run import RunOptions, ScenarioRun
-from sandbox.scenario import scenario_from_data
+from sandbox.scenarios.load import scenario_from_data
 from sandbox.store import Store
 from tests.delivery_helpers import small_scenario
 

@@ -15,9 +15,9 @@ from werkzeug.test import Client
 
 from sandbox.clock import FakeClock
 from sandbox.errors import ConfigError
+from sandbox.remote.process import RunningServer, start_server
 from sandbox.settings import load_settings, parse_duration
 from sandbox.store import Store
-from sandbox.testing import RunningServer, start_server
 from sandbox.web.entry import build
 
 LIMITS = {"max_headers": 20, "max_header_bytes": 2048, "max_url": 512, "max_json_depth": 8,

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.capture import parse_query
-from sandbox.lint import (
+from sandbox.capture.keys import extract_keys
+from sandbox.capture.lint import (
     ISO_4217,
     LINT_KINDS,
     MAX_WARNINGS,
@@ -20,7 +20,7 @@ from sandbox.lint import (
     lint_capture,
     macro_in,
 )
-from sandbox.postback_keys import extract_keys
+from sandbox.capture.record import parse_query
 
 
 def lint_query(query_string: str) -> list[dict[str, str]]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sandbox.testing import RunningServer, start_server
+from sandbox.remote.process import RunningServer, start_server
 
 pytestmark = pytest.mark.slow
 

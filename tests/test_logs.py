@@ -9,8 +9,8 @@ import httpx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox import logs
-from sandbox.testing import RunningServer
+from sandbox.remote.process import RunningServer
+from sandbox.web import logs
 
 
 @given(st.floats(min_value=0, max_value=4_000_000_000, allow_nan=False))

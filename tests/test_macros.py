@@ -10,9 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.macro_catalogue import CATALOGUE, iso, mmp_datetime
-from sandbox.macros import BodyTemplate, TemplateError, TextTemplate, compile_text, to_text
-from sandbox.url_template import UrlTemplate, url_value
+from sandbox.scenarios.macro_catalogue import CATALOGUE, iso, mmp_datetime
+from sandbox.scenarios.macros import (
+    BodyTemplate,
+    TemplateError,
+    TextTemplate,
+    compile_text,
+    to_text,
+)
+from sandbox.scenarios.url_template import UrlTemplate, url_value
 from tests.scenario_helpers import sample_context
 
 CTX = sample_context()

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sandbox.fields import EXTRACTED_KEYS
-from sandbox.matchers import in_scope, matches, parse_assertion
-from sandbox.sql_conditions import SQL_FUNCTIONS, translate_assertion, translate_where
+from sandbox.query.fields import EXTRACTED_KEYS
+from sandbox.query.matchers import in_scope, matches, parse_assertion
+from sandbox.query.sql_conditions import SQL_FUNCTIONS, translate_assertion, translate_where
 
 # Exactly the columns of the captures table described in the capture view reference.
 CREATE_CAPTURES = """

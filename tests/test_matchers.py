@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sandbox.errors import SandboxError
-from sandbox.fields import CAPTURE_FIELDS
-from sandbox.matchers import (
+from sandbox.query.fields import CAPTURE_FIELDS
+from sandbox.query.matchers import (
     Difference,
     WaitJudge,
     differences,
@@ -24,7 +24,7 @@ from sandbox.matchers import (
     parse_assertion,
     summarize,
 )
-from sandbox.operators import MAX_REGEX_INPUT, OPERATORS
+from sandbox.query.operators import MAX_REGEX_INPUT, OPERATORS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "assertions.md"
 

@@ -9,7 +9,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 
-from sandbox import openapi
+from sandbox.web import openapi
 from sandbox.web.entry import PING_PATH
 
 DOC = openapi.document()

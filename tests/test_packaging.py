@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sandbox.testing import READY_PREFIX, wait_until_up
+from sandbox.remote.process import READY_PREFIX, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
 

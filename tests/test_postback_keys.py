@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.postback_keys import KEY_ALIASES, extract_keys
+from sandbox.capture.keys import KEY_ALIASES, extract_keys
 
 ALIASES = sorted({alias for aliases in KEY_ALIASES.values() for alias in aliases})
 NAMES = st.sampled_from(ALIASES) | st.text(max_size=6)

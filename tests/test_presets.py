@@ -12,9 +12,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from sandbox.capture import parse_query
-from sandbox.postback_keys import extract_keys
-from sandbox.presets import PRESETS
+from sandbox.capture.keys import extract_keys
+from sandbox.capture.record import parse_query
+from sandbox.scenarios.presets import PRESETS
 from tests.scenario_helpers import build, sample_context
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -9,8 +9,8 @@ import zlib
 import httpx
 import pytest
 
-from sandbox.postback_keys import KEY_ALIASES
-from sandbox.testing import RunningServer
+from sandbox.capture.keys import KEY_ALIASES
+from sandbox.remote.process import RunningServer
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import Client
 
-from sandbox.testing import RunningServer
+from sandbox.remote.process import RunningServer
 
 TOKEN_CHARS = st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="?#")
 METHODS = st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]) | st.text(

@@ -15,12 +15,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.assertions import check
 from sandbox.clock import FakeClock
 from sandbox.errors import SandboxError, ScenarioError
-from sandbox.matchers import parse_assertion
-from sandbox.postback_query import page, parse_query
-from sandbox.user_regex import MAX_REGEX_INPUT, compile_user_regex
+from sandbox.query.assertions import check
+from sandbox.query.listing import page, parse_query
+from sandbox.query.matchers import parse_assertion
+from sandbox.query.user_regex import MAX_REGEX_INPUT, compile_user_regex
 from tests.scenario_helpers import build
 
 NESTED = "(a+)+$"  # Python's re backtracks 2^n times on "a" * n + "!"

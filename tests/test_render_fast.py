@@ -14,14 +14,14 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sandbox.activity import _UserEvents
 from sandbox.errors import SandboxError
-from sandbox.generate import URL_READY_MACROS, TrafficGenerator, binomial
-from sandbox.identities import hex_id
-from sandbox.macro_catalogue import CATALOGUE, OBJECT_VALUED, MacroContext, _event_value
-from sandbox.numbered_lines import NumberedLines
-from sandbox.render import render_run, write_run_ndjson
-from sandbox.url_template import INT_VALUED, URL_READY, UrlTemplate, url_value
+from sandbox.scenarios.activity import _UserEvents
+from sandbox.scenarios.generate import URL_READY_MACROS, TrafficGenerator, binomial
+from sandbox.scenarios.identities import hex_id
+from sandbox.scenarios.macro_catalogue import CATALOGUE, OBJECT_VALUED, MacroContext, _event_value
+from sandbox.scenarios.numbered_lines import NumberedLines
+from sandbox.scenarios.render import render_run, write_run_ndjson
+from sandbox.scenarios.url_template import INT_VALUED, URL_READY, UrlTemplate, url_value
 from tests.scenario_helpers import build, sample_context
 
 PLAIN = build()
@@ -134,7 +134,7 @@ def test_hex_ids_are_zero_padded_lower_hex(digits: int) -> None:
 
 
 def reference_binomial(rng: random.Random, trials: int, rate: float) -> int:
-    """The original loop over geometric gaps (sandbox.distributions.geometric_gap)."""
+    """The original loop over geometric gaps (sandbox.scenarios.distributions.geometric_gap)."""
     def gap() -> int:
         return 0 if rate >= 1.0 else int(math.log(1.0 - rng.random()) / math.log(1.0 - rate))
     if trials <= 0 or rate <= 0:

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sandbox.capture.replay import REPLAY_HEADER, replay, replay_request
 from sandbox.clock import FakeClock
 from sandbox.errors import SandboxError
-from sandbox.replay import REPLAY_HEADER, replay, replay_request
 
 
 def view_for(body: bytes, **overrides) -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from sandbox.testing import RunningServer, start_server
+from sandbox.remote.process import RunningServer, start_server
 
 
 def _worker_pids(server: RunningServer, count: int = 2) -> list[int]:

@@ -81,7 +81,7 @@ def test_policy_enabled(policy: RetentionPolicy, enabled: bool):
 
 
 def test_server_start_prunes_by_age(tmp_path: Path):
-    from sandbox.server import prepare
+    from sandbox.web.server import prepare
     db = tmp_path / "r.db"
     store = Store(db)
     store.connection().execute(

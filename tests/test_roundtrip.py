@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.testing import RunningServer
+from sandbox.remote.process import RunningServer
 
 # RFC 3986 query characters: unreserved, sub-delims, ":" "@" "/" "?", and percent-encodings.
 QUERY_CHARS = st.sampled_from(

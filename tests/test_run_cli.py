@@ -13,9 +13,9 @@ import yaml
 from click.testing import CliRunner
 
 from sandbox.cli import main
+from sandbox.remote.process import RunningServer
 from sandbox.resources import bundled_scenario
 from sandbox.store import Store
-from sandbox.testing import RunningServer
 from tests.delivery_helpers import closed_port_url, small_scenario
 
 pytestmark = pytest.mark.slow

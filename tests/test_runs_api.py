@@ -11,11 +11,11 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from werkzeug.test import Client
 
-from sandbox import openapi
 from sandbox.clock import FakeClock
 from sandbox.delivery.run import RunOptions, ScenarioRun
-from sandbox.scenario import scenario_from_data
+from sandbox.scenarios.load import scenario_from_data
 from sandbox.store import Store
+from sandbox.web import openapi
 from tests.delivery_helpers import Answer, ScriptedServer, small_scenario
 
 DOC = openapi.document()

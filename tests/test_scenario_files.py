@@ -13,15 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sandbox.errors import ScenarioError
-from sandbox.render import render_run
 from sandbox.resources import scenarios_dir
-from sandbox.scenario import (
+from sandbox.scenarios.load import (
     load_scenario,
     resolve_scenario,
     scenario_from_data,
     scenario_schema,
 )
-from sandbox.scenario_model import Scenario
+from sandbox.scenarios.model import Scenario
+from sandbox.scenarios.render import render_run
 from tests.scenario_helpers import MINIMAL, scenario_data
 
 BUNDLED = ["quickstart", "skan", "appsflyer-style", "adjust-style", "affiliate", "fraud",
@@ -50,7 +50,7 @@ def test_quickstart_is_small_and_targets_the_local_receiver() -> None:
 
 
 def test_fraud_scenario_has_click_injection_and_spam() -> None:
-    from sandbox.generate import TrafficGenerator
+    from sandbox.scenarios.generate import TrafficGenerator
 
     scenario = load_scenario(resolve_scenario("fraud"))
     by_campaign: dict[str, list[float]] = {}
@@ -159,7 +159,7 @@ def test_scenario_section_shapes_for_delivery() -> None:
 def test_schema_ships_inside_the_package() -> None:
     from importlib import resources
 
-    text = resources.files("sandbox").joinpath("scenario.schema.json").read_text("utf-8")
+    text = resources.files("sandbox.scenarios").joinpath("scenario.schema.json").read_text("utf-8")
     assert json.loads(text)["title"] == "postback-sandbox scenario"
 
 
@@ -242,15 +242,15 @@ def test_loader_survives_any_file_text(text: str) -> None:
 
 
 def test_field_reference_is_up_to_date() -> None:
-    from sandbox import scenario_docs
+    from sandbox.scenarios import docs as scenario_docs
 
     text = scenario_docs.DOC.read_text(encoding="utf-8")
     assert scenario_docs.render_document(text) == text, (
-        "docs/scenarios.md is stale: run python -m sandbox.scenario_docs --write")
+        "docs/scenarios.md is stale: run python -m sandbox.scenarios.docs --write")
 
 
 def test_every_schema_field_is_documented() -> None:
-    from sandbox import scenario_docs
+    from sandbox.scenarios import docs as scenario_docs
 
     text = scenario_docs.DOC.read_text(encoding="utf-8")
     paths = [path for path, _ in scenario_docs.fields(scenario_schema())]
@@ -262,7 +262,7 @@ def test_every_schema_field_is_documented() -> None:
 
 @pytest.mark.parametrize("name", BUNDLED)
 def test_bundled_expectations_are_valid_assertions(name: str) -> None:
-    from sandbox.assertion_doc import parse_assertion
+    from sandbox.query.document import parse_assertion
 
     for item in load_scenario(resolve_scenario(name)).expect:
         parse_assertion(item)

@@ -14,10 +14,10 @@ import pytest
 
 from sandbox.clock import SystemClock
 from sandbox.delivery.run import RunOptions, ScenarioRun
+from sandbox.remote.process import RunningServer, start_server
 from sandbox.resources import bundled_scenario
-from sandbox.scenario import load_scenario
+from sandbox.scenarios.load import load_scenario
 from sandbox.store import Store
-from sandbox.testing import RunningServer, start_server
 
 pytestmark = pytest.mark.slow
 

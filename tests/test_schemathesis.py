@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     response_schema_conformance,
 )
 
-from sandbox.testing import RunningServer, start_server  # noqa: E402
+from sandbox.remote.process import RunningServer, start_server  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

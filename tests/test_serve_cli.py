@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from sandbox import __version__
-from sandbox.testing import RunningServer, start_server
+from sandbox.remote.process import RunningServer, start_server
 
 CLI = [sys.executable, "-m", "sandbox"]
 

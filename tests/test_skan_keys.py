@@ -14,12 +14,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from sandbox import openapi
 from sandbox.cli import main
 from sandbox.clock import FakeClock
 from sandbox.signing import key_id, public_key_b64, sign_postback
 from sandbox.skan import SandboxKeyring, current_key, rotate, signing_key
 from sandbox.store import Store
+from sandbox.web import openapi
 
 
 def test_the_key_is_made_once_and_kept(store: Store, clock: FakeClock) -> None:

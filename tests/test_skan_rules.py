@@ -204,7 +204,7 @@ def test_stream_is_in_due_order_and_numbered() -> None:
 
 
 def test_the_skan_stream_sees_the_main_streams_installs() -> None:
-    from sandbox.generate import TrafficGenerator
+    from sandbox.scenarios.generate import TrafficGenerator
 
     scenario, config = build(non_winning=0)
     postbacks = list(SkanStream(scenario, config, KEY).postbacks())

@@ -14,10 +14,10 @@ from click.testing import CliRunner
 
 from sandbox.cli import main
 from sandbox.errors import ScenarioError
+from sandbox.remote.process import RunningServer
 from sandbox.resources import bundled_scenario
-from sandbox.scenario import load_scenario
+from sandbox.scenarios.load import load_scenario
 from sandbox.skan import load_skan_config
-from sandbox.testing import RunningServer
 
 
 @pytest.fixture

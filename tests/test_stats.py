@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 
 from sandbox.delivery.engine import click_to_install
 from sandbox.delivery.run import RunOptions, ScenarioRun
-from sandbox.scenario import scenario_from_data
-from sandbox.stats import (
+from sandbox.query.stats import (
     CTIT_EDGES_S,
     CTIT_LABELS,
     LATENCY_EDGES_MS,
@@ -24,6 +23,7 @@ from sandbox.stats import (
     minute_series,
     window_start,
 )
+from sandbox.scenarios.load import scenario_from_data
 from sandbox.store.clicks import NewClick
 from sandbox.store.deliveries import AttemptEvent, AttemptRecord, DeliveryRecord
 from sandbox.store.installs import NewInstall

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from cryptography import x509
 
-from sandbox.tls import ensure_certificate, paths_for
+from sandbox.web.tls import ensure_certificate, paths_for
 
 
 def test_certificate_is_made_once_and_reused(tmp_path: Path):

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from sandbox import money
-from sandbox.generate import TrafficGenerator
-from sandbox.geo import COUNTRIES
-from sandbox.journey import ZERO_UUID, Journey
+from sandbox.scenarios import money
+from sandbox.scenarios.generate import TrafficGenerator
+from sandbox.scenarios.geo import COUNTRIES
+from sandbox.scenarios.journey import ZERO_UUID, Journey
 from tests.scenario_helpers import build
 
 SEED = 20260105

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from sandbox.assertion_doc import parse_where
 from sandbox.clock import FakeClock
-from sandbox.conditions import parse_conditions
-from sandbox.matchers import matches
+from sandbox.query.conditions import parse_conditions
+from sandbox.query.document import parse_where
+from sandbox.query.matchers import matches
 from sandbox.settings import load_settings
 from sandbox.signing import generate_private_key, public_key_b64, sign_postback
 from sandbox.store import Store
@@ -286,8 +286,8 @@ def test_config_file_configures_verification(tmp_path: Path, monkeypatch, clock)
 
 
 def test_config_file_error_names_file_and_field(tmp_path: Path):
-    from sandbox.config_file import load_config_file
     from sandbox.errors import ConfigError
+    from sandbox.web.config_file import load_config_file
     config = tmp_path / "sandbox.yaml"
     config.write_text("channels:\n  n:\n    verification: {kind: hmac, secret: k, encoding: b32}\n")
     with pytest.raises(ConfigError) as caught:

@@ -31,9 +31,9 @@ from sandbox.clock import SystemClock
 from sandbox.delivery.engine import Stats
 from sandbox.delivery.expectations import check_expectations, parse_expectations
 from sandbox.delivery.run import RunOptions, ScenarioRun, undelivered
-from sandbox.junit import junit_xml
-from sandbox.report import report
-from sandbox.scenario_model import Scenario
+from sandbox.query.junit import junit_xml
+from sandbox.query.report import report
+from sandbox.scenarios.model import Scenario
 from sandbox.store import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

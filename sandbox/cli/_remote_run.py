@@ -22,12 +22,12 @@ from sandbox.cli._delivery_run import (
     summary_lines,
     verdict,
 )
-from sandbox.client import SandboxClient
 from sandbox.delivery.expectations import parse_expectations
 from sandbox.delivery.run import RunOptions
 from sandbox.docfile import read_document
 from sandbox.errors import ConfigError, SandboxError, ScenarioError
-from sandbox.scenario_model import Scenario
+from sandbox.remote.client import SandboxClient
+from sandbox.scenarios.model import Scenario
 
 POLL_SECONDS = 0.2
 RESULTS_GRACE_SECONDS = 30  # after the expectations' own within/during

@@ -11,11 +11,11 @@ import click
 
 from sandbox.cli import _options, main
 from sandbox.cli._options import token_option
-from sandbox.client import DEFAULT_SERVER, SandboxClient, wait_until_up
-from sandbox.conditions import parse_conditions, parse_count
 from sandbox.docfile import load_document
-from sandbox.junit import junit_xml
-from sandbox.report import report
+from sandbox.query.conditions import parse_conditions, parse_count
+from sandbox.query.junit import junit_xml
+from sandbox.query.report import report
+from sandbox.remote.client import DEFAULT_SERVER, SandboxClient, wait_until_up
 
 server_option = _options.server_option(default=DEFAULT_SERVER, help="The running sandbox.")
 ASSERTION_FILE_SCHEMA: dict[str, Any] = {

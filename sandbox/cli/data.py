@@ -11,9 +11,9 @@ import click
 
 from sandbox.cli import main
 from sandbox.cli._options import db_option, server_option, token_option, where
-from sandbox.client import SandboxClient
 from sandbox.errors import ConfigError
-from sandbox.postback_query import export, parse_query
+from sandbox.query.listing import export, parse_query
+from sandbox.remote.client import SandboxClient
 from sandbox.store import Store
 
 

@@ -14,12 +14,12 @@ import click
 
 from sandbox.cli import main
 from sandbox.cli._delivery_run import EXIT_INTERRUPTED, deliver_and_report
-from sandbox.client import wait_until_up
 from sandbox.delivery.run import RunOptions
 from sandbox.errors import ConfigError
-from sandbox.scenario import load_scenario, resolve_scenario
+from sandbox.remote.client import wait_until_up
+from sandbox.remote.process import READY_PREFIX
+from sandbox.scenarios.load import load_scenario, resolve_scenario
 from sandbox.settings import DEFAULT_DB, DEFAULT_PORT, Settings
-from sandbox.testing import READY_PREFIX
 
 DEMO_SCENARIO = "quickstart"
 STOP_SECONDS = 15

@@ -18,12 +18,12 @@ from sandbox.cli._delivery_run import (
 )
 from sandbox.cli._options import server_option, token_option
 from sandbox.cli._remote_run import deliver_on_server, scenario_data
-from sandbox.client import is_sandbox
 from sandbox.delivery.run import RunOptions
 from sandbox.errors import ScenarioError
-from sandbox.render import Renderer, render_run, write_ndjson, write_run_ndjson
-from sandbox.scenario import load_scenario, resolve_scenario
-from sandbox.scenario_model import Scenario
+from sandbox.remote.client import is_sandbox
+from sandbox.scenarios.load import load_scenario, resolve_scenario
+from sandbox.scenarios.model import Scenario
+from sandbox.scenarios.render import Renderer, render_run, write_ndjson, write_run_ndjson
 from sandbox.settings import DEFAULT_DB, Settings
 from sandbox.skan import load_skan_config, skan_stream_from_db, with_skan
 

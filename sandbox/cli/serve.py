@@ -8,7 +8,6 @@ from typing import Any
 import click
 
 from sandbox.cli import main
-from sandbox.server import Bound, serve
 from sandbox.settings import (
     DEFAULT_DB,
     DEFAULT_PORT,
@@ -16,6 +15,7 @@ from sandbox.settings import (
     load_settings,
     with_admin_token,
 )
+from sandbox.web.server import Bound, serve
 
 
 def _announcer(settings: Settings, *, generated: bool) -> Any:

@@ -16,8 +16,8 @@ import click
 
 from sandbox.cli import main
 from sandbox.cli._options import db_option, server_option, token_option, where
-from sandbox.client import SandboxClient
 from sandbox.clock import SystemClock
+from sandbox.remote.client import SandboxClient
 from sandbox.skan.keyring import current_key, key_view, keys_view, rotate
 from sandbox.store import Store
 

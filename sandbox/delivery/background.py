@@ -20,9 +20,9 @@ from sandbox.clock import Clock, iso_utc
 from sandbox.delivery.expectations import check_expectations, parse_expectations
 from sandbox.delivery.run import RunOptions, ScenarioRun
 from sandbox.errors import NotFound, SandboxError
-from sandbox.matchers import Assertion
-from sandbox.scenario import scenario_from_data
-from sandbox.scenario_model import Scenario
+from sandbox.query.matchers import Assertion
+from sandbox.scenarios.load import scenario_from_data
+from sandbox.scenarios.model import Scenario
 from sandbox.store import Store
 
 log = logging.getLogger("sandbox.delivery")

@@ -25,9 +25,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from urllib.parse import urlsplit, urlunsplit
 
+from sandbox.capture.keys import KEY_ALIASES
 from sandbox.delivery.plan import Planned
-from sandbox.postback_keys import KEY_ALIASES
-from sandbox.scenario_model import Chaos
+from sandbox.scenarios.model import Chaos
 from sandbox.signing import (
     HeaderTokenProfile,
     HmacProfile,

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sandbox.assertions import DeliverySource, check
 from sandbox.clock import Clock
 from sandbox.errors import SandboxError, ScenarioError
-from sandbox.matchers import Assertion, parse_assertion
-from sandbox.scenario_model import Scenario
+from sandbox.query.assertions import DeliverySource, check
+from sandbox.query.matchers import Assertion, parse_assertion
+from sandbox.scenarios.model import Scenario
 from sandbox.store import Store
 
 

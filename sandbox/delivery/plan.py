@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from sandbox.errors import ConfigError, SandboxError
-from sandbox.render import RenderedPostback
-from sandbox.scenario_model import Scenario
+from sandbox.scenarios.model import Scenario
+from sandbox.scenarios.render import RenderedPostback
 from sandbox.signing import NoneProfile, OutgoingRequest, Profile, parse_profile
 
 

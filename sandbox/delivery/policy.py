@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
-from sandbox.scenario_model import RetryPolicy
+from sandbox.scenarios.model import RetryPolicy
 
 RETRY_AFTER_CAP = 3600.0  # a server may not park a delivery for longer than an hour
 DEFAULT_RETRY_STATUSES = frozenset({408, 429})

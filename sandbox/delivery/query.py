@@ -8,7 +8,7 @@ from typing import Any
 
 from sandbox.delivery.views import delivery_detail, delivery_view, run_view
 from sandbox.errors import NotFound, SandboxError
-from sandbox.postback_query import DEFAULT_LIMIT, MAX_LIMIT, parse_int
+from sandbox.query.listing import DEFAULT_LIMIT, MAX_LIMIT, parse_int
 from sandbox.store import Store
 from sandbox.store.deliveries import STATES, DeliveryFilter
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.channels import parse_answer
+from sandbox.capture.channels import parse_answer
 from sandbox.clock import Clock, iso_utc
 from sandbox.delivery.chaos import ChaosMonkey, is_active
 from sandbox.delivery.engine import Engine, Stats
@@ -24,10 +24,10 @@ from sandbox.delivery.pacing import Pacer, check_speed
 from sandbox.delivery.plan import Planned, check_target_base, plan, signing_profiles
 from sandbox.delivery.policy import Policy
 from sandbox.errors import SandboxError, ScenarioError
-from sandbox.generate import TrafficGenerator
 from sandbox.live.generated import recorded
-from sandbox.render import Renderer
-from sandbox.scenario_model import Scenario
+from sandbox.scenarios.generate import TrafficGenerator
+from sandbox.scenarios.model import Scenario
+from sandbox.scenarios.render import Renderer
 from sandbox.skan import skan_stream, with_skan
 from sandbox.store import Store
 from sandbox.store.runs import NewRun

@@ -23,7 +23,7 @@ import sqlite3
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sandbox.capture_view import body_fields
+from sandbox.capture.view import body_fields
 
 
 def _json_body(raw: bytes | None) -> Any:

@@ -1,4 +1,5 @@
-"""Attributing a live install with the scenario runs' rule (``sandbox.mmp.attribute``):
+"""Attributing a live install with the scenario runs' rule
+(``sandbox.scenarios.attribution.attribute``):
 the click the install names, else a click that passed one of its device ids, within the
 campaign's click lookback; else organic."""
 
@@ -8,9 +9,9 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
-from sandbox.journey import Touch
 from sandbox.live.config import LiveModel
-from sandbox.mmp import attribute
+from sandbox.scenarios.attribution import attribute
+from sandbox.scenarios.journey import Touch
 from sandbox.store import Store
 
 

@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 from sandbox.clock import iso_utc
 from sandbox.errors import NotFound, SandboxError
-from sandbox.journey import ZERO_UUID
 from sandbox.live.config import LiveModel
+from sandbox.scenarios.journey import ZERO_UUID
 from sandbox.store import Store
 from sandbox.store.clicks import DuplicateClick, NewClick
 

@@ -17,12 +17,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sandbox.distributions import Weighted
 from sandbox.docfile import Document, PathTuple, schema_problems
 from sandbox.errors import ConfigError, SandboxError
-from sandbox.scenario import app_from_data, scenario_schema
-from sandbox.scenario_model import Scenario, UserModel
-from sandbox.scenario_networks import NetworkBuilder
+from sandbox.scenarios.distributions import Weighted
+from sandbox.scenarios.load import app_from_data, scenario_schema
+from sandbox.scenarios.model import Scenario, UserModel
+from sandbox.scenarios.networks import NetworkBuilder
 
 DEFAULT_APP: dict[str, Any] = {"name": "sandbox-app"}
 URL = {"type": "string", "pattern": "^https?://", "errorMessage": "expected an http(s):// URL"}

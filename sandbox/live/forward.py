@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from sandbox.capture import InboundRequest
+from sandbox.capture.record import InboundRequest
 from sandbox.clock import Clock
 from sandbox.errors import SandboxError
 

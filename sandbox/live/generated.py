@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 
 from sandbox.clock import Clock, iso_utc
-from sandbox.journey import ZERO_UUID, Device, Journey, Touch
-from sandbox.scenario_model import Scenario
+from sandbox.scenarios.journey import ZERO_UUID, Device, Journey, Touch
+from sandbox.scenarios.model import Scenario
 from sandbox.store import Store
 from sandbox.store.clicks import NewClick
 from sandbox.store.installs import NewEvent, NewInstall

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from sandbox.errors import SandboxError
-from sandbox.journey import ATT_NAMES, ZERO_UUID
+from sandbox.scenarios.journey import ATT_NAMES, ZERO_UUID
 
 _UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 ID_FORMATS: dict[str, tuple[re.Pattern[str], str]] = {

@@ -1,4 +1,5 @@
-"""Live postbacks: rendered by the scenario renderer (``sandbox.render.Renderer``: the same
+"""Live postbacks: rendered by the scenario renderer
+(``sandbox.scenarios.render.Renderer``: the same
 templates, macros and presets as a run) and sent by the delivery engine
 (``sandbox.delivery.engine.Engine``: the same signing, retries and attempt log; a live
 delivery has no run, so its ``run_id`` is NULL).
@@ -24,11 +25,11 @@ from sandbox.delivery.log import DeliveryLog
 from sandbox.delivery.pacing import Pacer
 from sandbox.delivery.plan import Planned, plan, signing_profiles
 from sandbox.delivery.policy import Policy
-from sandbox.journey import ZERO_UUID, AppEvent, Device, Install, Journey, Touch
 from sandbox.live.config import LiveModel
 from sandbox.live.ingest import InstallRequest
-from sandbox.money import USD_PER_UNIT
-from sandbox.render import RenderedPostback, Renderer
+from sandbox.scenarios.journey import ZERO_UUID, AppEvent, Device, Install, Journey, Touch
+from sandbox.scenarios.money import USD_PER_UNIT
+from sandbox.scenarios.render import RenderedPostback, Renderer
 from sandbox.store import Store
 
 log = logging.getLogger("sandbox.live")

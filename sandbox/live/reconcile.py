@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sandbox.capture import CHANNEL_PATTERN
+from sandbox.capture.record import CHANNEL_PATTERN
 from sandbox.errors import SandboxError
-from sandbox.postback_query import parse_since
+from sandbox.query.listing import parse_since
 from sandbox.store import Store
 from sandbox.store.reconcile import (
     KEY_COLUMNS,

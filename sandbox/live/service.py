@@ -15,7 +15,6 @@ from typing import Any
 from sandbox.clock import iso_utc
 from sandbox.delivery.plan import Planned
 from sandbox.errors import NotFound, SandboxError
-from sandbox.journey import Install
 from sandbox.live.attribution import attribute_install, touch_for
 from sandbox.live.config import LiveModel
 from sandbox.live.ingest import EventRequest, InstallRequest
@@ -28,6 +27,7 @@ from sandbox.live.postbacks import (
     planned,
     render,
 )
+from sandbox.scenarios.journey import Install
 from sandbox.store import Store
 from sandbox.store.installs import DuplicateEvent, DuplicateInstall, NewEvent, NewInstall
 

@@ -28,7 +28,7 @@ from sandbox.live.ingest import (
     InstallRequest,
     parse_revenue,
 )
-from sandbox.scenario_model import App
+from sandbox.scenarios.model import App
 
 AF_MAX_PAYLOAD = 1024
 AF_IOS_APP_ID = re.compile(r"id\d{1,12}")

@@ -1,7 +1,8 @@
 """The ``skan:`` section of a scenario: which networks get SKAdNetwork / AdAttributionKit
 postbacks, the tier mix, the conversion-value schema and the timeline.
 
-The schema check runs with the rest of the scenario (``sandbox/scenario.schema.json``); the
+The schema check runs with the rest of the scenario
+(``sandbox/scenarios/scenario.schema.json``); the
 meaning checks here (a network or campaign that does not exist, an unknown event) name the
 file, line and field like every scenario problem. The typed ``Scenario`` does not carry this
 section, so ``load_skan_config`` reads it from the scenario's file.
@@ -14,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sandbox.distributions import Weighted
 from sandbox.docfile import Document, PathTuple, did_you_mean, read_document
 from sandbox.errors import ScenarioError
-from sandbox.scenario_model import Scenario
+from sandbox.scenarios.distributions import Weighted
+from sandbox.scenarios.model import Scenario
 
 FORMATS = ("skan", "aak")
 COARSE_VALUES = ("low", "medium", "high")

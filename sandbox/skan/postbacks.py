@@ -16,7 +16,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from sandbox.render import RenderedPostback
+from sandbox.scenarios.render import RenderedPostback
 from sandbox.signing import key_id, sign_jws, sign_postback
 from sandbox.skan.config import SkanNetwork
 from sandbox.skan.rules import PostbackPlan, source_identifier

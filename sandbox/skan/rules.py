@@ -12,7 +12,7 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sandbox.journey import AppEvent
+from sandbox.scenarios.journey import AppEvent
 from sandbox.skan.config import ValueRule
 
 DAY = 86400.0

@@ -18,10 +18,10 @@ from collections.abc import Iterable, Iterator
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from sandbox.generate import TrafficGenerator
-from sandbox.journey import Journey
-from sandbox.render import RenderedPostback, Renderer
-from sandbox.scenario_model import Scenario
+from sandbox.scenarios.generate import TrafficGenerator
+from sandbox.scenarios.journey import Journey
+from sandbox.scenarios.model import Scenario
+from sandbox.scenarios.render import RenderedPostback, Renderer
 from sandbox.skan.config import SkanConfig, SkanNetwork
 from sandbox.skan.postbacks import Attribution, copy_url, new_uuid, rendered, signed_body
 from sandbox.skan.rules import (

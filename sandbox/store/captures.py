@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from itertools import compress
 from typing import TYPE_CHECKING, Any
 
-from sandbox.capture import CaptureRecord
-from sandbox.channels import Answer
+from sandbox.capture.channels import Answer
+from sandbox.capture.keys import KEY_NAMES
+from sandbox.capture.record import CaptureRecord
 from sandbox.compact_json import compact_json
-from sandbox.postback_keys import KEY_NAMES
 from sandbox.store.space import BATCH_BYTES, delete_making_room, is_disk_full
 
 if TYPE_CHECKING:
@@ -238,7 +238,7 @@ class CaptureRepository:
     def select_where(
         self, clause: str, params: Sequence[Any], *, limit: int | None = None
     ) -> list[sqlite3.Row]:
-        """Captures matching a parameterised clause from sandbox/sql_conditions.py, newest first.
+        """Captures matching a parameterised clause (query/sql_conditions.py), newest first.
 
         The clause comes from the assertion translator, whose field names never reach SQL:
         only fixed column names and bound parameters do.

@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, jsonify, request
 
-from sandbox import __version__, openapi
-from sandbox.capture import CHANNEL_PATTERN
-from sandbox.channels import parse_answer
+from sandbox import __version__
+from sandbox.capture.channels import parse_answer
+from sandbox.capture.raw_body import shown_body
+from sandbox.capture.record import CHANNEL_PATTERN
+from sandbox.capture.trust import parse_verification, verification_view
 from sandbox.errors import NotFound, SandboxError
 from sandbox.live.forward import parse_forward
-from sandbox.postback_query import export, one, page, parse_query, parse_reveal
-from sandbox.raw_body import shown_body
+from sandbox.names import NAME
+from sandbox.query.listing import export, one, page, parse_query, parse_reveal
 from sandbox.resources import bundled_scenario, scenarios_dir
 from sandbox.store.retention import pruned_count
-from sandbox.trust import parse_verification, verification_view
+from sandbox.web import openapi
 from sandbox.web.context import sandbox
 
 api = Blueprint("api", __name__, url_prefix="/api")
-SCENARIO_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+SCENARIO_NAME = NAME
 
 
 def _channel_name(name: str) -> str:

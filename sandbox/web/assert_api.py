@@ -9,9 +9,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from sandbox.assertions import Result, assertion_from_params, check
 from sandbox.errors import SandboxError
-from sandbox.matchers import parse_assertion
+from sandbox.query.assertions import Result, assertion_from_params, check
+from sandbox.query.matchers import parse_assertion
 from sandbox.web.context import sandbox
 
 assert_api = Blueprint("assert_api", __name__, url_prefix="/api")

@@ -20,8 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.capture import InboundRequest
-from sandbox.channels import Answer
+from sandbox.capture.channels import Answer
+from sandbox.capture.record import InboundRequest
 from sandbox.clock import iso_utc
 from sandbox.errors import SandboxError
 from sandbox.store.loop_commit import LoopCommitter

@@ -15,7 +15,8 @@ import logging
 import sqlite3
 from dataclasses import dataclass
 
-from sandbox.capture import (
+from sandbox.capture.channels import Answer, decide, default_body
+from sandbox.capture.record import (
     CHANNEL_PATTERN,
     DEFAULT_CHANNEL,
     MAX_JSON_ELEMENTS,
@@ -24,18 +25,17 @@ from sandbox.capture import (
     ParseLimits,
     build_record,
 )
-from sandbox.channels import Answer, decide, default_body
+from sandbox.capture.trust import ChannelSettings, judge, parse_channel, stored_replay_key
 from sandbox.clock import Clock
 from sandbox.errors import SandboxError
 from sandbox.live.forward import ForwardSettings, forward, is_forwarded, loop_guarded
-from sandbox.logs import HotLog
 from sandbox.settings import Settings
 from sandbox.signing import Profile, SkanProfile, Verdict
 from sandbox.skan.keyring import SandboxKeyring
 from sandbox.store import Store
 from sandbox.store.captures import CaptureWrite, write_capture, write_numbered
 from sandbox.store.retention import Retention, RetentionPolicy
-from sandbox.trust import ChannelSettings, judge, parse_channel, stored_replay_key
+from sandbox.web.logs import HotLog
 
 log = logging.getLogger("sandbox.capture")
 capture_log = HotLog("sandbox.capture")

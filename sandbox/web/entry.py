@@ -23,12 +23,11 @@ from typing import Any
 
 from flask import Flask
 
-from sandbox import logs
-from sandbox.app import create_app
 from sandbox.errors import SandboxError
-from sandbox.server import die_with_server
 from sandbox.settings import Settings, load_settings, with_admin_token
 from sandbox.store.retention import RetentionPolicy
+from sandbox.web import logs
+from sandbox.web.app import create_app
 from sandbox.web.auth import LOGIN_PATH, LOGOUT_PATH, AdminGate
 from sandbox.web.capture_asgi import AsyncReceiver, Receive, Scope, Send
 from sandbox.web.context import SandboxContext
@@ -39,6 +38,7 @@ from sandbox.web.receiver import (
     request_headers,
     request_path,
 )
+from sandbox.web.server import die_with_server
 from sandbox.web.wsgi_bridge import WSGIBridge
 
 log = logging.getLogger("sandbox.web")

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, current_app, request
 
-from sandbox.capture import InboundRequest, ParseLimits, build_record
-from sandbox.channels import Answer
+from sandbox.capture.channels import Answer
+from sandbox.capture.record import InboundRequest, ParseLimits, build_record
 from sandbox.clock import iso_utc
 from sandbox.delivery.plan import Planned
 from sandbox.errors import SandboxError

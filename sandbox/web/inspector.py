@@ -15,13 +15,13 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, render_template, request
 
-from sandbox import stats
-from sandbox.assertion_builder import DEFAULT_COUNT
-from sandbox.conditions import format_count
 from sandbox.errors import NotFound, SandboxError
-from sandbox.postback_query import VERDICT_FILTERS, one, parse_query, parse_reveal
-from sandbox.postback_query import page as postbacks_page
-from sandbox.postback_search import summary
+from sandbox.query import stats
+from sandbox.query.builder import DEFAULT_COUNT
+from sandbox.query.conditions import format_count
+from sandbox.query.listing import VERDICT_FILTERS, one, parse_query, parse_reveal
+from sandbox.query.listing import page as postbacks_page
+from sandbox.query.search import summary
 from sandbox.web import inspector_charts
 from sandbox.web.context import sandbox
 from sandbox.web.inspector_api import (

@@ -13,19 +13,19 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from sandbox import stats
-from sandbox.assertion_builder import (
+from sandbox.capture.record import CHANNEL_PATTERN
+from sandbox.capture.replay import DEFAULT_TIMEOUT, MAX_TIMEOUT, replay
+from sandbox.capture.view import capture_view
+from sandbox.errors import NotFound, SandboxError
+from sandbox.query import stats
+from sandbox.query.builder import (
     DEFAULT_COUNT,
     build_assertion,
     candidate_fields,
     default_selection,
 )
-from sandbox.capture import CHANNEL_PATTERN
-from sandbox.capture_view import capture_view
-from sandbox.errors import NotFound, SandboxError
-from sandbox.postback_query import PostbackQuery, parse_int, parse_query
-from sandbox.postback_search import Tail, follow
-from sandbox.replay import DEFAULT_TIMEOUT, MAX_TIMEOUT, replay
+from sandbox.query.listing import PostbackQuery, parse_int, parse_query
+from sandbox.query.search import Tail, follow
 from sandbox.web.context import sandbox
 
 inspector_api = Blueprint("inspector_api", __name__, url_prefix="/api")

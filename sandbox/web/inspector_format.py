@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sandbox.replay import DROPPED_HEADERS, raw_body
+from sandbox.capture.replay import DROPPED_HEADERS, raw_body
 
 HEX_LIMIT = 64 * 1024  # bytes shown as hex; the rest is a download away
 TEXT_LIMIT = 256 * 1024  # characters of text shown

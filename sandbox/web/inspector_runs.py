@@ -2,7 +2,7 @@
 
 Each page renders the dict its JSON twin answers (/api/deliveries, /api/deliveries/<id>,
 /api/runs, /api/runs/<id>, /api/stats/delivery-latency and /api/stats/ctit); the queries stay
-in sandbox/delivery/query.py and sandbox/stats.py. Re-send goes through
+in sandbox/delivery/query.py and sandbox/query/stats.py. Re-send goes through
 POST /api/deliveries/<id>/resend from static/delivery.js (same-origin checked by the gate).
 """
 
@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request
 
-from sandbox import stats
 from sandbox.delivery.query import KINDS
 from sandbox.errors import SandboxError
+from sandbox.query import stats
 from sandbox.store.deliveries import STATES
 from sandbox.web import inspector_charts
 from sandbox.web.context import sandbox

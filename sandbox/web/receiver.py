@@ -13,8 +13,8 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
-from sandbox.capture import InboundRequest
-from sandbox.channels import Answer
+from sandbox.capture.channels import Answer
+from sandbox.capture.record import InboundRequest
 from sandbox.clock import Clock, iso_utc
 from sandbox.store import Store
 from sandbox.store.retention import RetentionPolicy

@@ -1,7 +1,7 @@
 """The JSON API of scenario runs and the delivery log: /api/runs, /api/deliveries, resend.
 
 Thin: parse, call sandbox/delivery/query.py or resend.py, answer. Shapes are documented in
-sandbox/apidoc/delivery.py.
+sandbox/web/apidoc/delivery.py.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The sandbox's SKAN / AdAttributionKit signing key over HTTP: /api/skan/...
 
 Thin: parse, call sandbox/skan/keyring.py, answer. Shapes are documented in
-sandbox/apidoc/skan.py. Every route refuses query parameters (it takes none), so a typo is
+sandbox/web/apidoc/skan.py. Every route refuses query parameters (it takes none), so a typo is
 a clear 400 rather than silently ignored.
 """
 

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import Any
 
-from sandbox.channels import Answer
+from sandbox.capture.channels import Answer
 from sandbox.errors import SandboxError
 from sandbox.web.capture_asgi import Receive, Scope, Send, declared_length, scope_headers
 from sandbox.web.capture_rules import (
