@@ -60,7 +60,7 @@ def _children_cpu() -> float:
 def child(installs: int, out: str, jobs: int) -> None:
     sys.path.insert(0, str(ROOT))
     from sandbox.scenarios.load import scenario_from_data
-    from sandbox.scenarios.render import write_run_ndjson
+    from sandbox.scenarios.render_jobs import write_run_ndjson
 
     scenario = scenario_from_data(bench_scenario(installs))
     wall, cpu = time.perf_counter(), time.process_time() + _children_cpu()

@@ -8,9 +8,9 @@ import uuid
 import httpx
 import pytest
 
+from sandbox.capture.forwarding import FORWARD_MARKER, ForwardSettings, parse_forward, target_url
 from sandbox.capture.record import InboundRequest
 from sandbox.errors import SandboxError
-from sandbox.live.forward import FORWARD_MARKER, ForwardSettings, parse_forward, target_url
 
 
 def name(prefix: str) -> str:

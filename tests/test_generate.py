@@ -16,7 +16,8 @@ from sandbox.scenarios.generate import TrafficGenerator, binomial, sorted_unifor
 from sandbox.scenarios.geo import COUNTRIES
 from sandbox.scenarios.journey import ZERO_UUID
 from sandbox.scenarios.model import Scenario
-from sandbox.scenarios.render import RenderedPostback, render_run, write_ndjson, write_run_ndjson
+from sandbox.scenarios.render import RenderedPostback, render_run, write_ndjson
+from sandbox.scenarios.render_jobs import write_run_ndjson
 from tests.scenario_helpers import build
 
 UPPER_UUID = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$")

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from sandbox.query.fields import EXTRACTED_KEYS
 from sandbox.query.matchers import in_scope, matches, parse_assertion
-from sandbox.query.sql_conditions import SQL_FUNCTIONS, translate_assertion, translate_where
+from sandbox.query.sql_conditions import translate_assertion, translate_where
+from sandbox.store.numbers import SQL_FUNCTIONS
 
 # Exactly the columns of the captures table described in the capture view reference.
 CREATE_CAPTURES = """

@@ -20,7 +20,8 @@ from sandbox.scenarios.generate import URL_READY_MACROS, TrafficGenerator, binom
 from sandbox.scenarios.identities import hex_id
 from sandbox.scenarios.macro_catalogue import CATALOGUE, OBJECT_VALUED, MacroContext, _event_value
 from sandbox.scenarios.numbered_lines import NumberedLines
-from sandbox.scenarios.render import render_run, write_run_ndjson
+from sandbox.scenarios.render import render_run
+from sandbox.scenarios.render_jobs import write_run_ndjson
 from sandbox.scenarios.url_template import INT_VALUED, URL_READY, UrlTemplate, url_value
 from tests.scenario_helpers import build, sample_context
 

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sandbox.scenarios.skan_section import ValueRule
 from sandbox.signing import generate_private_key
 from sandbox.skan import SkanStream
-from sandbox.skan.config import ValueRule
 from sandbox.skan.rules import (
     DEVELOPER,
     MINUTE,

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sandbox.errors import SandboxError
+from sandbox.store.records import Answer
 
 MAX_DELAY_MS = 60_000
 ANSWER_FIELDS = (
@@ -82,15 +83,6 @@ def parse_answer(raw: Any) -> ChannelAnswer:
         fail_fraction=float(fraction),
         seed=_int(raw, "seed", 0, 0, 2**63 - 1),
     )
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: str | None  # None: the default body, which names the capture id
-    delay_ms: int
-    failed_on_purpose: bool = False
 
 
 def _seeded_fraction(seed: int, number: int) -> float:

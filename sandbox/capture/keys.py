@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sandbox.store.records import KEY_NAMES
+
 KEY_ALIASES: dict[str, tuple[str, ...]] = {
     "click_id": (
         "click_id", "clickid", "clickId", "click-id", "ClickID",
@@ -40,7 +42,8 @@ KEY_ALIASES: dict[str, tuple[str, ...]] = {
     "currency": ("currency", "af_currency", "eventCurrency", "currency_code", "cur"),
 }
 
-KEY_NAMES: tuple[str, ...] = tuple(KEY_ALIASES)
+# The key columns are the store's (sandbox/store/records.py); every one has its aliases here.
+assert tuple(KEY_ALIASES) == KEY_NAMES, "capture keys and the store's key columns differ"
 
 
 def _first_present(values: list[Any]) -> Any:

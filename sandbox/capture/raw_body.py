@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import gzip
 import re
-import sqlite3
 import zlib
 
 from sandbox.capture.trust import configured_secrets
 from sandbox.capture.view import MASK, capture_view, is_sensitive, mask_view
 from sandbox.errors import SandboxError
 from sandbox.store import Store
+from sandbox.store.records import Row
 
 _JSON_PAIR = re.compile(
     r'"(?P<name>[^"\\]{1,200})"(?P<colon>\s*:\s*)'
@@ -63,7 +63,7 @@ def shown_body(store: Store, capture_id: int, *, reveal: bool) -> tuple[bytes, s
     return _masked(row, secrets), content_type
 
 
-def _masked(row: sqlite3.Row, secrets: list[str]) -> bytes:
+def _masked(row: Row, secrets: list[str]) -> bytes:
     raw = bytes(row["body"])
     encoding = row["content_encoding"] if row["content_encoding"] != "identity" else None
     payload = raw

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
@@ -18,6 +18,7 @@ from sandbox.capture.lint import lint_capture
 from sandbox.compact_json import compact_json
 from sandbox.names import NAME
 from sandbox.settings import Settings
+from sandbox.store.records import CaptureRecord
 
 CHANNEL_PATTERN = NAME  # the one name rule (sandbox/names.py)
 DEFAULT_CHANNEL = "default"
@@ -47,34 +48,6 @@ class InboundRequest:
             if key.lower() == lowered:
                 return value
         return None
-
-
-@dataclass
-class CaptureRecord:
-    """One row of the captures table, before it has an id."""
-
-    channel: str
-    method: str
-    path: str
-    query_string: str
-    query: dict[str, list[str]]
-    headers: list[tuple[str, str]]
-    body: bytes
-    received_at: str
-    body_size: int
-    remote_addr: str | None
-    content_type: str | None
-    content_encoding: str | None = None
-    decoded_body: bytes | None = None
-    form: dict[str, list[str]] | None = None
-    json_text: str | None = None
-    body_note: str | None = None
-    refused: str | None = None
-    keys: dict[str, str | None] = field(default_factory=dict)
-    lint: list[dict[str, str]] = field(default_factory=list)
-    verdict: str | None = None
-    verdict_detail: dict[str, Any] | None = None
-    replay_key: str | None = None
 
 
 def parse_query(query_string: str) -> dict[str, list[str]]:

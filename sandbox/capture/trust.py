@@ -1,5 +1,5 @@
 """A channel's settings as the receiver uses them: how it answers, how it verifies, and
-where it forwards (tee mode, ``sandbox/live/forward.py``).
+where it forwards (tee mode, ``sandbox/capture/forwarding.py``).
 
 Both come from the config file or ``PUT /api/channels/<channel>`` and are stored as JSON text
 (the verification profile exactly as configured: ``{"env": NAME}`` secret references stay
@@ -17,9 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.capture.channels import DEFAULT_ANSWER, ChannelAnswer, parse_answer
+from sandbox.capture.forwarding import ForwardSettings, parse_forward
 from sandbox.capture.record import InboundRequest
 from sandbox.errors import SandboxError
-from sandbox.live.forward import ForwardSettings, parse_forward
 from sandbox.signing import (
     IncomingRequest,
     NoneProfile,

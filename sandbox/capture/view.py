@@ -11,13 +11,13 @@ from __future__ import annotations
 import base64
 import json
 import re
-import sqlite3
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 from sandbox.capture.channels import default_body
 from sandbox.capture.keys import KEY_NAMES
+from sandbox.store.records import Row
 
 VIEW_LIMIT = 64 * 1024  # characters of each body text, and of a parsed body's JSON, shown
 
@@ -41,7 +41,7 @@ def _parsed(text: str | None, limit: int | None, omitted: list[str], name: str) 
     return _loads(text)
 
 
-def capture_view(row: sqlite3.Row, *, parsed_limit: int | None = None) -> dict[str, Any]:
+def capture_view(row: Row, *, parsed_limit: int | None = None) -> dict[str, Any]:
     """The exact record; with ``parsed_limit``, a form or JSON body whose stored text is longer
     is left out (named in ``truncated_fields``) rather than loaded."""
     omitted: list[str] = []
@@ -198,7 +198,7 @@ def cut_view(view: dict[str, Any], limit: int = VIEW_LIMIT) -> dict[str, Any]:
 
 
 def shown_view(
-    row: sqlite3.Row, *, reveal: bool = False, secrets: Iterable[str] = ()
+    row: Row, *, reveal: bool = False, secrets: Iterable[str] = ()
 ) -> dict[str, Any]:
     """The view the API, exports and the inspector show: masked unless ``reveal``, and bounded
     (masked before it is cut, so no secret is left half-shown at the cut)."""

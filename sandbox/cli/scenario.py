@@ -23,7 +23,8 @@ from sandbox.errors import ScenarioError
 from sandbox.remote.client import is_sandbox
 from sandbox.scenarios.load import load_scenario, resolve_scenario
 from sandbox.scenarios.model import Scenario
-from sandbox.scenarios.render import Renderer, render_run, write_ndjson, write_run_ndjson
+from sandbox.scenarios.render import Renderer, render_run, write_ndjson
+from sandbox.scenarios.render_jobs import write_run_ndjson
 from sandbox.settings import DEFAULT_DB, Settings
 from sandbox.skan import load_skan_config, skan_stream_from_db, with_skan
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sandbox.delivery.views import delivery_detail, delivery_view, run_view
 from sandbox.errors import NotFound, SandboxError
+from sandbox.query.delivery_views import delivery_detail, delivery_view, run_view
 from sandbox.query.listing import DEFAULT_LIMIT, MAX_LIMIT, parse_int
 from sandbox.store import Store
 from sandbox.store.deliveries import STATES, DeliveryFilter

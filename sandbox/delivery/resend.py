@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,16 +17,17 @@ from sandbox.clock import Clock
 from sandbox.delivery.engine import fast_iso, state_after
 from sandbox.delivery.log import DeliveryLog
 from sandbox.delivery.sender import Sender
-from sandbox.delivery.views import delivery_detail
 from sandbox.errors import ConfigError, NotFound, SandboxError
+from sandbox.query.delivery_views import delivery_detail
 from sandbox.signing import NoneProfile, OutgoingRequest, Profile, parse_profile, sign
 from sandbox.store import Store
 from sandbox.store.deliveries import AttemptEvent, AttemptRecord, DeliveryRecord
+from sandbox.store.records import Row
 
 RESEND_TIMEOUT = 10.0
 
 
-def _profile(row: sqlite3.Row, env: Mapping[str, str]) -> Profile:
+def _profile(row: Row, env: Mapping[str, str]) -> Profile:
     if not row["signing_json"]:
         return NoneProfile()
     try:
@@ -37,7 +37,7 @@ def _profile(row: sqlite3.Row, env: Mapping[str, str]) -> Profile:
                            code="cannot_sign", status=409, field="signing") from None
 
 
-def _record(row: sqlite3.Row) -> DeliveryRecord:
+def _record(row: Row) -> DeliveryRecord:
     # Only the id matters for an existing row; the rest is not written again.
     return DeliveryRecord(postback_id=row["postback_id"], kind=row["kind"],
                           network=row["network"], method=row["method"], url=row["url"],

@@ -24,9 +24,9 @@ from sandbox.delivery.pacing import Pacer, check_speed
 from sandbox.delivery.plan import Planned, check_target_base, plan, signing_profiles
 from sandbox.delivery.policy import Policy
 from sandbox.errors import SandboxError, ScenarioError
-from sandbox.live.generated import recorded
 from sandbox.scenarios.generate import TrafficGenerator
 from sandbox.scenarios.model import Scenario
+from sandbox.scenarios.recorded import recorded
 from sandbox.scenarios.render import Renderer
 from sandbox.skan import skan_stream, with_skan
 from sandbox.store import Store
@@ -57,7 +57,7 @@ class RunOutcome:
 
 def apply_channels(store: Store, scenario: Scenario) -> list[str]:
     """Set the receiver answers of the scenario's ``channels:`` section in the shared database
-    (a sandbox serving it applies them at once); a channel's verification is kept."""
+    (a sandbox serving it applies them at once); a channel's verification and forward are kept."""
     for name, raw in scenario.channels.items():
         try:
             parse_answer(dict(raw))
@@ -65,7 +65,8 @@ def apply_channels(store: Store, scenario: Scenario) -> list[str]:
             raise ScenarioError([f"{scenario.source}: channels.{name}: {exc.message}"]) from None
     for name, raw in scenario.channels.items():
         existing = store.channels.get(name)
-        store.channels.put(name, dict(raw), existing["verification"] if existing else None)
+        store.channels.put(name, dict(raw), existing["verification"] if existing else None,
+                           existing["forward"] if existing else None)
     return list(scenario.channels)
 
 
@@ -94,7 +95,7 @@ class ScenarioRun:
 
     def planned(self) -> Iterable[Planned]:
         """The run's deliveries, lazily; its clicks, installs and events are recorded as they
-        are generated (``sandbox.live.generated``), like the live loop's."""
+        are generated (``sandbox.scenarios.recorded``), like the live loop's."""
         renderer = Renderer(self.scenario, self.seed)
         journeys = recorded(self.store, self.scenario,
                             TrafficGenerator(self.scenario, self.seed).journeys(sent_only=True),

@@ -6,13 +6,13 @@ campaign's click lookback; else organic."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 
 from sandbox.live.config import LiveModel
 from sandbox.scenarios.attribution import attribute
 from sandbox.scenarios.journey import Touch
 from sandbox.store import Store
+from sandbox.store.records import Row
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class LiveAttribution:
                 "network": self.network, "campaign": self.campaign, "note": self.note}
 
 
-def touch_for(model: LiveModel, click: sqlite3.Row) -> Touch | None:
+def touch_for(model: LiveModel, click: Row) -> Touch | None:
     """The click as a scenario touch; None when its campaign is no longer configured."""
     ref = model.campaigns.get(click["campaign"])
     if ref is None:

@@ -8,19 +8,19 @@ The inspector page ``/ui/timeline/<click_id>`` renders exactly this dict
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from sandbox.errors import NotFound
 from sandbox.store import Store
 from sandbox.store.captures import CaptureFilter
 from sandbox.store.deliveries import DeliveryFilter
+from sandbox.store.records import Row
 
 KIND_ORDER = {"click": 0, "install": 1, "event": 2, "attempt": 3, "capture": 4}
 MAX_CAPTURES = 500
 
 
-def click_view(row: sqlite3.Row) -> dict[str, Any]:
+def click_view(row: Row) -> dict[str, Any]:
     return {"click_id": row["click_id"], "campaign": row["campaign"], "network": row["network"],
             "clicked_at": row["clicked_at"], "ip": row["ip"], "user_agent": row["user_agent"],
             "platform": row["platform"], "device_id": row["device_id"],
@@ -28,7 +28,7 @@ def click_view(row: sqlite3.Row) -> dict[str, Any]:
             "redirect": row["redirect"]}
 
 
-def install_view(row: sqlite3.Row) -> dict[str, Any]:
+def install_view(row: Row) -> dict[str, Any]:
     return {"install_id": row["install_id"], "platform": row["platform"],
             "att_status": row["att_status"], "match_type": row["match_type"],
             "click_id": row["click_id"], "network": row["network"],
@@ -37,7 +37,7 @@ def install_view(row: sqlite3.Row) -> dict[str, Any]:
             "device": json.loads(row["device_json"])}
 
 
-def event_view(row: sqlite3.Row) -> dict[str, Any]:
+def event_view(row: Row) -> dict[str, Any]:
     return {"event_id": row["event_id"], "install_id": row["install_id"], "name": row["name"],
             "revenue": row["revenue"], "currency": row["currency"],
             "params": json.loads(row["params_json"]), "event_at": row["event_at"],
@@ -45,7 +45,7 @@ def event_view(row: sqlite3.Row) -> dict[str, Any]:
             "dropped": row["dropped"]}
 
 
-def attempt_entry(delivery: sqlite3.Row, attempt: sqlite3.Row) -> dict[str, Any]:
+def attempt_entry(delivery: Row, attempt: Row) -> dict[str, Any]:
     return {"delivery_id": delivery["id"], "postback_id": delivery["postback_id"],
             "run_id": delivery["run_id"], "kind": delivery["kind"],
             "network": delivery["network"], "event_name": delivery["event_name"],
@@ -54,7 +54,7 @@ def attempt_entry(delivery: sqlite3.Row, attempt: sqlite3.Row) -> dict[str, Any]
             "error": attempt["error"], "latency_ms": attempt["latency_ms"]}
 
 
-def capture_entry(row: sqlite3.Row) -> dict[str, Any]:
+def capture_entry(row: Row) -> dict[str, Any]:
     forward = row["forward_json"]
     return {"id": row["id"], "channel": row["channel"], "method": row["method"],
             "path": row["path"], "query_string": row["query_string"],
@@ -64,8 +64,8 @@ def capture_entry(row: sqlite3.Row) -> dict[str, Any]:
             "url": f"/api/postbacks/{row['id']}"}
 
 
-def _captures(store: Store, click_id: str) -> list[sqlite3.Row]:
-    found: dict[int, sqlite3.Row] = {}
+def _captures(store: Store, click_id: str) -> list[Row]:
+    found: dict[int, Row] = {}
     for key in ("click_id", "transaction_id"):
         for row in store.captures.page(CaptureFilter(keys={key: click_id}),
                                        limit=MAX_CAPTURES, newest_first=False):

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 from sandbox.capture.view import capture_view
 from sandbox.clock import Clock
-from sandbox.delivery.views import delivery_view
 from sandbox.query.conditions import parse_conditions, parse_count
+from sandbox.query.delivery_views import delivery_view
 from sandbox.query.matchers import (
     NEAR_MISS_WINDOW,
     SCAN_SECONDS,
@@ -28,7 +28,7 @@ from sandbox.query.matchers import (
     scan,
     summarize,
 )
-from sandbox.query.sql_conditions import SQL_FUNCTIONS, SqlWhere, below_id, translate_assertion
+from sandbox.query.sql_conditions import SqlWhere, below_id, translate_assertion
 from sandbox.store import Store
 from sandbox.store.deliveries import DeliveryFilter
 
@@ -52,7 +52,6 @@ class Source(Protocol):
 class CaptureSource:
     def __init__(self, store: Store) -> None:
         self.store = store
-        store.install_functions(SQL_FUNCTIONS)
 
     def version(self) -> int:
         return self.store.captures.last_id()

@@ -147,7 +147,7 @@ CAPTURE_FIELDS = FieldSet(
     json_root=lambda view: view.get("json"),
 )
 
-# Over a delivery view (sandbox/delivery/views.py); ``chaos`` holds every injected fault kind.
+# Over a delivery view (sandbox/query/delivery_views.py); ``chaos`` holds every injected fault kind.
 DELIVERY_FIELDS = FieldSet(
     kind="deliveries",
     simple={name: _present(name) for name in (

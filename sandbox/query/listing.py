@@ -18,7 +18,7 @@ from sandbox.errors import SandboxError
 from sandbox.query.conditions import parse_conditions
 from sandbox.query.document import Condition, parse_where
 from sandbox.query.matchers import ScanBudget, matches
-from sandbox.query.sql_conditions import SQL_FUNCTIONS, translate_where
+from sandbox.query.sql_conditions import translate_where
 from sandbox.signing import VERDICTS
 from sandbox.store import Store
 from sandbox.store.captures import SQLITE_MAX_INT, CaptureFilter
@@ -132,7 +132,6 @@ def page(
     match never loads the whole table: such a page may come back short, with a
     ``next_cursor`` to scan on from.
     """
-    store.install_functions(SQL_FUNCTIONS)  # pushed-down conditions may call them
     budget = ScanBudget(clock or SystemClock())
     cursor, scanned, last_id, exhausted = query.cursor, 0, None, False
     found: list[Any] = []

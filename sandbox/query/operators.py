@@ -4,9 +4,8 @@ These rules are the single definition of a match;
 sandbox/query/sql_conditions.py translates the same
 rules into SQL and a property test keeps the two in agreement.
 
-- Numbers: an int or float (never a bool), or a *numeric string*: ``NUMBER_RE`` in full
-  (``12``, ``-0.5``, ``.5``, ``1e3``; not ``" 1"``, ``inf``, ``0x10``, ``1_000``). Numbers
-  compare as floats.
+- Numbers: the number rule of ``sandbox/store/numbers.py`` (an int or float, never a bool,
+  or a numeric string such as ``12``, ``-0.5``, ``1e3``). Numbers compare as floats.
 - Equality: two strings compare exactly; if either side is a number, both must be numbers
   (numeric strings count) and equal as floats; true/false/null compare with a string as their
   JSON text; objects and lists compare as canonical JSON.
@@ -15,10 +14,9 @@ rules into SQL and a property test keeps the two in agreement.
 from __future__ import annotations
 
 import json
-import math
-import re
 
 from sandbox.query.user_regex import MAX_PATTERN_LENGTH, MAX_REGEX_INPUT, UserRegex
+from sandbox.store.numbers import NUMBER_RE, is_number, to_number
 
 __all__ = [
     "EQUALITY_OPERATORS",
@@ -42,28 +40,10 @@ OPERATORS = ("eq", "ne", "in", "contains", "regex", "gt", "gte", "lt", "lte", "e
 NUMERIC_OPERATORS = ("gt", "gte", "lt", "lte")
 EQUALITY_OPERATORS = ("eq", "ne", "in")
 MAX_IN_VALUES = 200
-NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-
-
-def is_number(value: object) -> bool:
-    """A JSON number: int or float, not bool."""
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def is_container(value: object) -> bool:
     return isinstance(value, dict | list)
-
-
-def to_number(value: object) -> float | None:
-    """The value as a float when it is a number or a numeric string, else None."""
-    if is_number(value):
-        try:
-            return float(value)  # type: ignore[arg-type]
-        except OverflowError:  # an int beyond float range
-            return math.inf if value > 0 else -math.inf  # type: ignore[operator]
-    if isinstance(value, str) and NUMBER_RE.fullmatch(value):
-        return float(value)
-    return None
 
 
 def text_form(value: object) -> str | None:

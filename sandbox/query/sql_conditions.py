@@ -6,15 +6,14 @@ is a bound parameter. What cannot be pushed down (regex, body, objects/lists as 
 keys outside printable ASCII or holding a quote or backslash) comes back as ``residual``, to be
 checked with the pure matcher on the rows the clause selects.
 
-The clause calls ``sandbox_number(x)``: the store must register every entry of
-``SQL_FUNCTIONS`` on its connections (``conn.create_function(name, nargs, fn,
-deterministic=True)``). It is the matcher's own number rule, so numeric strings compare exactly
-as in Python; SQLite's CAST of text to REAL is not correctly rounded and accepts "12abc".
+The clause calls ``sandbox_number(x)``, which the store registers on every connection: the
+matcher's own number rule (``sandbox/store/numbers.py``), so numeric strings compare exactly
+as in Python.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,26 +23,14 @@ from sandbox.query.operators import is_container, is_number, text_form, to_numbe
 
 __all__ = [
     "COLUMNS",
-    "SQL_FUNCTIONS",
     "SqlWhere",
     "below_id",
-    "sql_number",
     "translate_assertion",
     "translate_where",
 ]
 
 COLUMNS = {name: name for name in ("method", "path", "channel", "verdict", *EXTRACTED_KEYS)}
 KEYED_COLUMNS = {"query": "query_json", "form": "form_json"}
-
-
-def sql_number(value: object) -> float | None:
-    """sandbox_number(x): the float of a number or numeric string, else NULL."""
-    return to_number(value) if isinstance(value, str) or is_number(value) else None
-
-
-SQL_FUNCTIONS: dict[str, tuple[int, Callable[[object], float | None]]] = {
-    "sandbox_number": (1, sql_number),
-}
 
 
 @dataclass(frozen=True)

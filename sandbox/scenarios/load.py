@@ -40,7 +40,7 @@ from sandbox.scenarios.model import (
     UserModel,
 )
 from sandbox.scenarios.networks import NetworkBuilder, parse_duration
-from sandbox.skan.config import skan_config
+from sandbox.scenarios.skan_section import skan_config
 
 DEFAULT_FUNNEL = (
     FunnelStep("af_tutorial_completion", 0.5, delay=300.0, max_delay=86400.0),

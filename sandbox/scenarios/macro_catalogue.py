@@ -8,17 +8,55 @@ Android device). ``macros.py`` turns values into text or keeps their JSON type.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sandbox.compact_json import compact_json
 from sandbox.scenarios.journey import ATT_NAMES, AppEvent, Install
 
-if TYPE_CHECKING:
-    from sandbox.scenarios.model import App, Campaign, Network
+
+# What macros read of the scenario's app, network and campaign (``sandbox/scenarios/model.py``
+# has the whole types; naming only these keeps the catalogue below the model it describes).
+class AppFacts(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def sdk_version(self) -> str: ...
+    @property
+    def ios_app_id(self) -> int | None: ...
+    @property
+    def ios_bundle_id(self) -> str | None: ...
+    @property
+    def android_package(self) -> str | None: ...
+    @property
+    def event_tokens(self) -> Mapping[str, str]: ...
+
+
+class NetworkFacts(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def media_source(self) -> str: ...
+    @property
+    def event_names(self) -> Mapping[str, str]: ...
+
+
+class CampaignFacts(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def click_lookback(self) -> float: ...
+    @property
+    def view_lookback(self) -> float: ...
 
 
 @dataclass(slots=True)
@@ -28,9 +66,9 @@ class MacroContext:
     kind: str  # "install" | "event"
     install: Install
     event: AppEvent | None
-    app: App
-    network: Network
-    campaign: Campaign | None
+    app: AppFacts
+    network: NetworkFacts
+    campaign: CampaignFacts | None
     postback_id: str
 
 

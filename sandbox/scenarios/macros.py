@@ -19,16 +19,13 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote_plus
 
 from sandbox.docfile import did_you_mean
 from sandbox.errors import SandboxError
 from sandbox.scenarios.journey import ZERO_UUID
 from sandbox.scenarios.macro_catalogue import CATALOGUE, EVENT_SCOPED, MacroContext
-
-if TYPE_CHECKING:
-    from sandbox.scenarios.url_template import UrlTemplate
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|\{")
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -307,30 +304,3 @@ class BodyTemplate:
         else:
             text = self.compiled.render(ctx, text_value)
         return text
-
-
-CONTENT_TYPES = {
-    "json": "application/json",
-    "form": "application/x-www-form-urlencoded",
-    "text": "text/plain; charset=utf-8",
-}
-
-
-@dataclass(frozen=True)
-class PostbackTemplate:
-    """One kind of postback for one network, compiled."""
-
-    method: str
-    url: UrlTemplate
-    headers: tuple[tuple[str, TextTemplate], ...] = ()
-    body: BodyTemplate | None = None
-    content_type: str | None = None
-    drop_empty: bool = False
-
-    def render_headers(self, ctx: MacroContext) -> tuple[tuple[str, str], ...]:
-        headers = tuple((name, value.render(ctx)) for name, value in self.headers)
-        if self.body is not None and not any(n.lower() == "content-type" for n, _ in headers):
-            content_type = self.content_type or CONTENT_TYPES[self.body.format]
-            headers = (("Content-Type", content_type), *headers)
-        return headers
-

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.scenarios.distributions import Weighted
-from sandbox.scenarios.macros import PostbackTemplate
+from sandbox.scenarios.postback_template import PostbackTemplate
 
 ATT_ORDER = ("not_determined", "restricted", "denied", "authorized")  # index = ATT status
 

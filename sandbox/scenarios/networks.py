@@ -15,8 +15,9 @@ from sandbox.docfile import Document, PathTuple, did_you_mean
 from sandbox.scenarios.distributions import Weighted
 from sandbox.scenarios.geo import COUNTRIES
 from sandbox.scenarios.macro_catalogue import stable_token
-from sandbox.scenarios.macros import BodyTemplate, PostbackTemplate, TemplateError, TextTemplate
+from sandbox.scenarios.macros import BodyTemplate, TemplateError, TextTemplate
 from sandbox.scenarios.model import App, Campaign, Network
+from sandbox.scenarios.postback_template import PostbackTemplate
 from sandbox.scenarios.presets import PRESETS, preset_url
 from sandbox.scenarios.url_template import UrlTemplate
 

@@ -16,9 +16,9 @@ from sandbox.compact_json import compact_json
 from sandbox.scenarios.generate import TrafficGenerator
 from sandbox.scenarios.journey import AppEvent, Journey
 from sandbox.scenarios.macro_catalogue import MacroContext, iso
-from sandbox.scenarios.macros import PostbackTemplate
 from sandbox.scenarios.model import Scenario
 from sandbox.scenarios.numbered_lines import NumberedLines, uses_postback_id
+from sandbox.scenarios.postback_template import PostbackTemplate
 from sandbox.scenarios.render_plan import Plan, json_str
 from sandbox.scenarios.url_template import UrlRenderer
 
@@ -65,7 +65,7 @@ class RenderedPostback:
         return f'{{"seq":{self.seq},"id":{_str(self.postback_id)},{self._json_tail()}'
 
     def _json_tail(self) -> str:
-        """``to_json`` after the seq and id: what a render job computes (see write_run_ndjson)."""
+        """``to_json`` after the seq and id: what a render job computes (render_jobs.py)."""
         body = self.body_text
         headers = compact_json(dict(self.headers)) if self.headers else "{}"
         return (
@@ -359,18 +359,9 @@ def write_lines(out: IO[str], lines: list[str]) -> int:
     return written
 
 
-def write_run_ndjson(
-    scenario: Scenario, out: IO[str], seed: int | None = None, *, jobs: int = 1
-) -> RunSummary:
-    """``write_ndjson(render_run(scenario, seed), out)``, faster, using up to ``jobs``
-    processes (``sandbox/scenarios/render_jobs.py``); the bytes are the same for any ``jobs``."""
-    run_seed = scenario.seed if seed is None else seed
-    if jobs > 1:
-        from sandbox.scenarios import render_jobs  # it builds on this module
-
-        summary = render_jobs.write_with_jobs(scenario, out, run_seed, jobs)
-        if summary is not None:
-            return summary
+def write_run_one_job(scenario: Scenario, out: IO[str], run_seed: int) -> RunSummary:
+    """``write_ndjson(render_run(scenario, run_seed), out)``, faster, in this process (with
+    ``--jobs``: ``sandbox/scenarios/render_jobs.write_run_ndjson``)."""
     renderer = Renderer(scenario, run_seed)
     journeys = TrafficGenerator(scenario, run_seed).journeys(sent_only=True)
     if uses_postback_id(scenario):  # each line's id must be drawn as it is rendered

@@ -20,9 +20,19 @@ from sandbox.scenarios.generate import TrafficGenerator, organic_installs
 from sandbox.scenarios.journey import Journey
 from sandbox.scenarios.model import Scenario
 from sandbox.scenarios.numbered_lines import NumberedLines, uses_postback_id
-from sandbox.scenarios.render import Renderer, RunSummary
+from sandbox.scenarios.render import Renderer, RunSummary, write_run_one_job
 
 _BATCH = 512  # journeys per message from a job
+
+
+def write_run_ndjson(
+    scenario: Scenario, out: IO[str], seed: int | None = None, *, jobs: int = 1
+) -> RunSummary:
+    """``write_ndjson(render_run(scenario, seed), out)``, faster, using up to ``jobs``
+    processes; the bytes are the same for any ``jobs``."""
+    run_seed = scenario.seed if seed is None else seed
+    summary = write_with_jobs(scenario, out, run_seed, jobs) if jobs > 1 else None
+    return summary if summary is not None else write_run_one_job(scenario, out, run_seed)
 
 
 def write_with_jobs(scenario: Scenario, out: IO[str], seed: int, jobs: int

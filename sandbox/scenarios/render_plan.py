@@ -9,7 +9,8 @@ from json.encoder import encode_basestring
 from sandbox.compact_json import compact_json
 from sandbox.scenarios.generate import URL_READY_MACROS
 from sandbox.scenarios.macro_catalogue import MacroContext
-from sandbox.scenarios.macros import Compiled, PostbackTemplate
+from sandbox.scenarios.macros import Compiled
+from sandbox.scenarios.postback_template import PostbackTemplate
 
 json_str = encode_basestring  # what compact_json does with a str, minus the call
 _str = json_str

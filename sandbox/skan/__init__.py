@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from sandbox.clock import Clock, SystemClock
 from sandbox.scenarios.model import Scenario
-from sandbox.skan.config import SkanConfig, load_skan_config, skan_config_from_data
+from sandbox.scenarios.skan_section import SkanConfig, load_skan_config, skan_config_from_data
 from sandbox.skan.keyring import SandboxKeyring, current_key, keys_view, rotate, signing_key
 from sandbox.skan.stream import SkanStream, with_skan
 from sandbox.store import Store

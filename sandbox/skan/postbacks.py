@@ -17,8 +17,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from sandbox.scenarios.render import RenderedPostback
+from sandbox.scenarios.skan_section import SkanNetwork
 from sandbox.signing import key_id, sign_jws, sign_postback
-from sandbox.skan.config import SkanNetwork
 from sandbox.skan.rules import PostbackPlan, source_identifier
 
 SKAN_COPY_PATH = "/.well-known/skadnetwork/report-attribution/"

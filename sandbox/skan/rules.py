@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sandbox.scenarios.journey import AppEvent
-from sandbox.skan.config import ValueRule
+from sandbox.scenarios.skan_section import ValueRule
 
 DAY = 86400.0
 MINUTE = 60.0

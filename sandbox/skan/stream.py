@@ -22,7 +22,7 @@ from sandbox.scenarios.generate import TrafficGenerator
 from sandbox.scenarios.journey import Journey
 from sandbox.scenarios.model import Scenario
 from sandbox.scenarios.render import RenderedPostback, Renderer
-from sandbox.skan.config import SkanConfig, SkanNetwork
+from sandbox.scenarios.skan_section import SkanConfig, SkanNetwork
 from sandbox.skan.postbacks import Attribution, copy_url, new_uuid, rendered, signed_body
 from sandbox.skan.rules import (
     PostbackPlan,

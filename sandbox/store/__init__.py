@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from sandbox.errors import ConfigError
 from sandbox.store.captures import CaptureRepository
@@ -23,6 +21,7 @@ from sandbox.store.deliveries import DeliveryRepository
 from sandbox.store.forwards import ForwardRepository
 from sandbox.store.installs import InstallRepository
 from sandbox.store.live_config import LiveConfigRepository
+from sandbox.store.numbers import SQL_FUNCTIONS
 from sandbox.store.runs import RunRepository
 from sandbox.store.schema import MIGRATIONS, migrate
 from sandbox.store.sessions import SessionRepository
@@ -44,7 +43,6 @@ class Store:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
-        self._functions: dict[str, tuple[int, Callable[..., Any]]] = {}
         try:
             conn = self.connection()
             conn.execute("PRAGMA journal_mode=WAL")
@@ -95,22 +93,12 @@ class Store:
             # assertions over 100,000 rows); it reserves address space, not memory.
             conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
             conn.row_factory = sqlite3.Row
-            for name, (arity, function) in self._functions.items():
+            for name, (arity, function) in SQL_FUNCTIONS.items():
                 conn.create_function(name, arity, function, deterministic=True)
             self._local.conn = conn
             with self._all_lock:
                 self._all.append(conn)
         return conn
-
-    def install_functions(self, functions: dict[str, tuple[int, Callable[..., Any]]]) -> None:
-        """SQL functions that query clauses built elsewhere may call (on every connection)."""
-        if functions.keys() <= self._functions.keys():
-            return
-        with self._all_lock:
-            self._functions.update(functions)
-            for conn in self._all:
-                for name, (arity, function) in functions.items():
-                    conn.create_function(name, arity, function, deterministic=True)
 
     def close(self) -> None:
         self.checkpointer.stop()

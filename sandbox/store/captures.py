@@ -9,10 +9,8 @@ from dataclasses import dataclass, field
 from itertools import compress
 from typing import TYPE_CHECKING, Any
 
-from sandbox.capture.channels import Answer
-from sandbox.capture.keys import KEY_NAMES
-from sandbox.capture.record import CaptureRecord
 from sandbox.compact_json import compact_json
+from sandbox.store.records import KEY_NAMES, Answer, CaptureRecord, Row
 from sandbox.store.space import BATCH_BYTES, delete_making_room, is_disk_full
 
 if TYPE_CHECKING:
@@ -193,7 +191,7 @@ class CaptureRepository:
         ).fetchone()
         return row is not None
 
-    def get(self, capture_id: int) -> sqlite3.Row | None:
+    def get(self, capture_id: int) -> Row | None:
         if not 0 <= capture_id <= SQLITE_MAX_INT:  # a URL can name any integer
             return None
         return (
@@ -205,7 +203,7 @@ class CaptureRepository:
     def page(
         self, filters: CaptureFilter, *, limit: int, before_id: int | None = None,
         after_id: int | None = None, newest_first: bool = True,
-    ) -> list[sqlite3.Row]:
+    ) -> list[Row]:
         where, params = filters.where()
         bounds = []
         if before_id is not None:
@@ -220,7 +218,7 @@ class CaptureRepository:
         sql = f"SELECT * FROM captures{where} ORDER BY id {order} LIMIT ?"
         return self._store.connection().execute(sql, [*params, limit]).fetchall()
 
-    def iterate(self, filters: CaptureFilter, *, batch: int = 1000) -> Iterator[sqlite3.Row]:
+    def iterate(self, filters: CaptureFilter, *, batch: int = 1000) -> Iterator[Row]:
         """Every matching capture, oldest first, in batches (for exports)."""
         after = 0
         while True:
@@ -237,7 +235,7 @@ class CaptureRepository:
 
     def select_where(
         self, clause: str, params: Sequence[Any], *, limit: int | None = None
-    ) -> list[sqlite3.Row]:
+    ) -> list[Row]:
         """Captures matching a parameterised clause (query/sql_conditions.py), newest first.
 
         The clause comes from the assertion translator, whose field names never reach SQL:

@@ -1,5 +1,5 @@
-"""Channel settings (answer and verification): stored so every worker process sees the same
-settings and counters."""
+"""Channel settings (answer, verification and forward): stored so every worker process sees
+the same settings and counters."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ class ChannelRepository:
         row = (
             self._store.connection()
             .execute(
-                "SELECT name, answer_json, verification_json, updated_at, requests "
+                "SELECT name, answer_json, verification_json, forward_json, updated_at, requests "
                 "FROM channels WHERE name = ?",
                 (name,),
             )
@@ -53,30 +53,34 @@ class ChannelRepository:
         )
         if row is None:
             return None
-        verification = row["verification_json"]
+        verification, forward = row["verification_json"], row["forward_json"]
         return {
             "answer": json.loads(row["answer_json"]),
             "verification": None if verification is None else json.loads(verification),
+            "forward": None if forward is None else json.loads(forward),
             "updated_at": row["updated_at"],
             "requests": row["requests"],
         }
 
     def put(
-        self, name: str, answer: dict[str, Any], verification: dict[str, Any] | None = None
+        self, name: str, answer: dict[str, Any], verification: dict[str, Any] | None = None,
+        forward: dict[str, Any] | None = None,
     ) -> None:
-        """Set a channel's answer and verification (None: none); its request counter restarts
-        so fail_first applies anew. The verification dict is stored as configured: secrets
-        given as ``{"env": NAME}`` stay references."""
+        """Set a channel's answer, verification and forward (None: none) in one statement; its
+        request counter restarts so fail_first applies anew. The verification dict is stored
+        as configured: secrets given as ``{"env": NAME}`` stay references."""
         self._store.connection().execute(
-            "INSERT INTO channels (name, answer_json, verification_json, updated_at, requests) "
-            "VALUES (?, ?, ?, ?, 0) "
+            "INSERT INTO channels (name, answer_json, verification_json, forward_json, "
+            "updated_at, requests) VALUES (?, ?, ?, ?, ?, 0) "
             "ON CONFLICT(name) DO UPDATE SET answer_json = excluded.answer_json, "
             "verification_json = excluded.verification_json, "
+            "forward_json = excluded.forward_json, "
             "updated_at = excluded.updated_at, requests = 0",
             (
                 name,
                 json.dumps(answer, sort_keys=True),
                 None if verification is None else json.dumps(verification, sort_keys=True),
+                None if forward is None else json.dumps(forward, sort_keys=True),
                 iso_utc(SystemClock().now()),
             ),
         )

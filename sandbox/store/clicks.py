@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sandbox.store.records import Row
+
 if TYPE_CHECKING:
     from sandbox.store import Store
 
@@ -59,12 +61,12 @@ class ClickRepository:
         except sqlite3.IntegrityError:
             raise DuplicateClick(click.click_id) from None
 
-    def get(self, click_id: str) -> sqlite3.Row | None:
+    def get(self, click_id: str) -> Row | None:
         row: sqlite3.Row | None = self._store.connection().execute(
             "SELECT * FROM clicks WHERE click_id = ?", (click_id,)).fetchone()
         return row
 
-    def by_device(self, device_ids: list[str], *, before: float) -> list[sqlite3.Row]:
+    def by_device(self, device_ids: list[str], *, before: float) -> list[Row]:
         """Clicks that passed one of ``device_ids``, at or before ``before`` (unix seconds)."""
         if not device_ids:
             return []

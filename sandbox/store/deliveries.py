@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sandbox.compact_json import compact_json
+from sandbox.store.records import Row
 
 if TYPE_CHECKING:
     from sandbox.store import Store
@@ -185,20 +186,20 @@ class DeliveryRepository:
         result: dict[Hashable, int] = self._store.writer.run(write)
         return result
 
-    def get(self, delivery_id: int) -> sqlite3.Row | None:
+    def get(self, delivery_id: int) -> Row | None:
         row: sqlite3.Row | None = self._store.connection().execute(
             "SELECT * FROM deliveries WHERE id = ?", (delivery_id,)
         ).fetchone()
         return row
 
-    def attempts(self, delivery_id: int) -> list[sqlite3.Row]:
+    def attempts(self, delivery_id: int) -> list[Row]:
         return list(self._store.connection().execute(
             "SELECT * FROM attempts WHERE delivery_id = ? ORDER BY number, id", (delivery_id,)
         ))
 
     def page(
         self, filters: DeliveryFilter, *, limit: int, cursor: int | None, newest_first: bool
-    ) -> list[sqlite3.Row]:
+    ) -> list[Row]:
         where, params = filters.where()
         if cursor is not None:
             where += (" AND " if where else " WHERE ") + ("id < ?" if newest_first else "id > ?")
@@ -207,7 +208,7 @@ class DeliveryRepository:
         sql = f"SELECT * FROM deliveries{where} ORDER BY id {order} LIMIT ?"
         return list(self._store.connection().execute(sql, [*params, limit]))
 
-    def iterate(self, filters: DeliveryFilter) -> Iterator[sqlite3.Row]:
+    def iterate(self, filters: DeliveryFilter) -> Iterator[Row]:
         where, params = filters.where()
         yield from self._store.connection().execute(
             f"SELECT * FROM deliveries{where} ORDER BY id", params

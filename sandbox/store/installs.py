@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sandbox.store.records import Row
+
 if TYPE_CHECKING:
     from sandbox.store import Store
 
@@ -95,12 +97,12 @@ class InstallRepository:
         except sqlite3.IntegrityError:
             raise DuplicateInstall(install.install_id) from None
 
-    def get(self, install_id: str) -> sqlite3.Row | None:
+    def get(self, install_id: str) -> Row | None:
         row: sqlite3.Row | None = self._store.connection().execute(
             "SELECT * FROM installs WHERE install_id = ?", (install_id,)).fetchone()
         return row
 
-    def by_device(self, device_ids: Sequence[str]) -> sqlite3.Row | None:
+    def by_device(self, device_ids: Sequence[str]) -> Row | None:
         """The newest install that came with one of ``device_ids``."""
         if not device_ids:
             return None
@@ -111,11 +113,11 @@ class InstallRepository:
             tuple(device_ids)).fetchone()
         return row
 
-    def by_click(self, click_id: str) -> list[sqlite3.Row]:
+    def by_click(self, click_id: str) -> list[Row]:
         return list(self._store.connection().execute(
             "SELECT * FROM installs WHERE click_id = ? ORDER BY id", (click_id,)))
 
-    def attributed(self, *, network: str | None, since: str | None) -> list[sqlite3.Row]:
+    def attributed(self, *, network: str | None, since: str | None) -> list[Row]:
         clauses, params = ["click_id IS NOT NULL"], []
         if network is not None:
             clauses.append("network = ?")
@@ -132,7 +134,7 @@ class InstallRepository:
         except sqlite3.IntegrityError:
             raise DuplicateEvent(event.event_id) from None
 
-    def events_of(self, install_id: str) -> list[sqlite3.Row]:
+    def events_of(self, install_id: str) -> list[Row]:
         return list(self._store.connection().execute(
             "SELECT * FROM events WHERE install_id = ? ORDER BY event_unix, id", (install_id,)))
 

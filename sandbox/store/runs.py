@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sandbox.store.records import Row
+
 if TYPE_CHECKING:
     from sandbox.store import Store
 
@@ -77,13 +79,13 @@ class RunRepository:
         self._store.writer.run(lambda conn: conn.execute(
             "UPDATE runs SET expectations_json = ? WHERE id = ?", (text, run_id)))
 
-    def get(self, run_id: int) -> sqlite3.Row | None:
+    def get(self, run_id: int) -> Row | None:
         row: sqlite3.Row | None = self._store.connection().execute(
             "SELECT * FROM runs WHERE id = ?", (run_id,)
         ).fetchone()
         return row
 
-    def page(self, *, limit: int, cursor: int | None) -> list[sqlite3.Row]:
+    def page(self, *, limit: int, cursor: int | None) -> list[Row]:
         """Newest first; ``cursor`` is the last id of the previous page."""
         if cursor is None:
             sql, params = "SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit]

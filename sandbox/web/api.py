@@ -9,11 +9,11 @@ from flask import Blueprint, Response, jsonify, request
 
 from sandbox import __version__
 from sandbox.capture.channels import parse_answer
+from sandbox.capture.forwarding import parse_forward
 from sandbox.capture.raw_body import shown_body
 from sandbox.capture.record import CHANNEL_PATTERN
 from sandbox.capture.trust import parse_verification, verification_view
 from sandbox.errors import NotFound, SandboxError
-from sandbox.live.forward import parse_forward
 from sandbox.names import NAME
 from sandbox.query.listing import export, one, page, parse_query, parse_reveal
 from sandbox.resources import bundled_scenario, scenarios_dir
@@ -120,7 +120,7 @@ def _channel_body(name: str, *, reveal: bool = False) -> dict:
         "answer": answer.to_dict(),
         "verification": verification_view(stored["verification"] if stored else None,
                                           reveal=reveal),
-        "forward": sandbox().store.forwards.get(name),
+        "forward": stored["forward"] if stored else None,
         "requests": stored["requests"] if stored else 0,
         "postbacks": sandbox().store.captures.count_channel(name),
     }
@@ -150,12 +150,11 @@ def put_channel(name: str) -> Response:
     raw_answer = document["answer"] if "answer" in document else stored.get("answer")
     raw_answer = {} if raw_answer is None else raw_answer
     raw_verification = document.get("verification", stored.get("verification"))
-    raw_forward = document.get("forward", sandbox().store.forwards.get(name))
+    raw_forward = document.get("forward", stored.get("forward"))
     parse_answer(raw_answer)  # validate all three before storing
     parse_verification(raw_verification)
     parse_forward(raw_forward)
-    sandbox().store.channels.put(name, raw_answer, raw_verification)
-    sandbox().store.forwards.set(name, raw_forward)
+    sandbox().store.channels.put(name, raw_answer, raw_verification, raw_forward)
     return jsonify(_channel_body(name))
 
 

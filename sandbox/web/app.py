@@ -8,7 +8,6 @@ from typing import Any
 from flask import Flask, redirect
 
 from sandbox.clock import Clock, SystemClock
-from sandbox.query.sql_conditions import SQL_FUNCTIONS
 from sandbox.resources import static_dir
 from sandbox.settings import Settings, load_settings
 from sandbox.store import Store
@@ -42,7 +41,6 @@ def create_app(
         store=store or Store(settings.db), clock=clock or SystemClock(), settings=settings
     )
     app.extensions["sandbox"] = context
-    context.store.install_functions(SQL_FUNCTIONS)
     apply_config_file(context.store, settings.config)
 
     app.register_blueprint(api)

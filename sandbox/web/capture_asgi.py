@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from sandbox.capture.record import InboundRequest
 from sandbox.clock import iso_utc
 from sandbox.errors import SandboxError
 from sandbox.store.loop_commit import LoopCommitter
+from sandbox.store.records import StoreError
 from sandbox.web.capture_rules import (
     REFUSED_PREFIX_BYTES,
     CaptureDesk,
@@ -173,7 +173,7 @@ class AsyncReceiver:
         taken = self.desk.take(request, refused)
         try:
             capture_id, answer = await self.commits.run(taken.write)
-        except sqlite3.Error as exc:
+        except StoreError as exc:
             answer = not_stored(exc)
             return request.method, answer, answer.body or ""
         text = self.desk.stored(taken, capture_id, answer)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import sqlite3
 from dataclasses import dataclass
 
 from sandbox.capture.channels import Answer, decide, default_body
+from sandbox.capture.forwarding import ForwardSettings, is_forwarded, loop_guarded
 from sandbox.capture.record import (
     CHANNEL_PATTERN,
     DEFAULT_CHANNEL,
@@ -28,12 +28,13 @@ from sandbox.capture.record import (
 from sandbox.capture.trust import ChannelSettings, judge, parse_channel, stored_replay_key
 from sandbox.clock import Clock
 from sandbox.errors import SandboxError
-from sandbox.live.forward import ForwardSettings, forward, is_forwarded, loop_guarded
+from sandbox.live.forward import forward
 from sandbox.settings import Settings
 from sandbox.signing import Profile, SkanProfile, Verdict
 from sandbox.skan.keyring import SandboxKeyring
 from sandbox.store import Store
 from sandbox.store.captures import CaptureWrite, write_capture, write_numbered
+from sandbox.store.records import StoreError
 from sandbox.store.retention import Retention, RetentionPolicy
 from sandbox.web.logs import HotLog
 
@@ -104,7 +105,7 @@ def refusal(status: int, code: str, message: str) -> Refusal:
     return Refusal(f"{code}: {message}", error_answer(status, code, message))
 
 
-def not_stored(exc: sqlite3.Error) -> Answer:
+def not_stored(exc: StoreError) -> Answer:
     log.error("capture not stored: %s", exc)
     return error_answer(503, "not_stored", f"the capture was not stored: {exc}")
 
@@ -235,7 +236,7 @@ class CaptureDesk:
     def prune(self) -> None:
         try:
             self.retention.note_capture()
-        except sqlite3.Error as exc:  # retention must never cost a capture its answer
+        except StoreError as exc:  # retention must never cost a capture its answer
             log.warning("pruning failed: %s", exc)
 
     def forward(self, taken: Taken, capture_id: int) -> None:
@@ -248,7 +249,7 @@ class CaptureDesk:
             settings, request, self.clock)
         try:
             self.store.forwards.record_upstream(capture_id, upstream)
-        except sqlite3.Error as exc:
+        except StoreError as exc:
             log.warning("upstream answer of capture %d not stored: %s", capture_id, exc)
 
     def _channel_settings(self, channel: str) -> tuple[ChannelSettings, Refusal | None]:

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.capture.channels import parse_answer
+from sandbox.capture.forwarding import parse_forward
 from sandbox.capture.trust import parse_verification
 from sandbox.docfile import Document, read_document, validate_document
 from sandbox.errors import ConfigError, DocumentError, SandboxError
 from sandbox.live.config import build_model, config_properties, live_defs, merge_campaigns
-from sandbox.live.forward import parse_forward
 from sandbox.live.stored import apply_config
 from sandbox.names import NAME_PATTERN
 from sandbox.store import Store
@@ -110,6 +110,6 @@ def apply_config_file(store: Store, path: str | Path | None) -> None:
         return
     config = load_config_file(path)
     for name, channel in (config.get("channels") or {}).items():
-        store.channels.put(name, channel.get("answer", {}), channel.get("verification"))
-        store.forwards.set(name, channel.get("forward"))
+        store.channels.put(name, channel.get("answer", {}), channel.get("verification"),
+                           channel.get("forward"))
     apply_config(store, config)

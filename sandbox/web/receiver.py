@@ -7,7 +7,6 @@ share everything else through ``CaptureDesk`` (``capture_rules.py``).
 from __future__ import annotations
 
 import functools
-import sqlite3
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
@@ -17,6 +16,7 @@ from sandbox.capture.channels import Answer
 from sandbox.capture.record import InboundRequest
 from sandbox.clock import Clock, iso_utc
 from sandbox.store import Store
+from sandbox.store.records import StoreError
 from sandbox.store.retention import RetentionPolicy
 from sandbox.web.capture_rules import (
     REFUSED_PREFIX_BYTES,
@@ -129,7 +129,7 @@ class Receiver:
         taken = self.desk.take(request, refused)
         try:
             capture_id, answer = self.store.writer.run(taken.write)
-        except sqlite3.Error as exc:
+        except StoreError as exc:
             answer = not_stored(exc)
             return self._respond(start_response, request.method, answer, answer.body or "")
         text = self.desk.stored(taken, capture_id, answer)

@@ -1,6 +1,6 @@
 """OpenAPI for scenario runs and the delivery log (issue 5): /api/runs, /api/deliveries.
 
-The views are built in sandbox/delivery/views.py; the inspector's runs and deliveries pages
+The views are built in sandbox/query/delivery_views.py; the inspector's runs and deliveries pages
 render exactly these shapes.
 """
 

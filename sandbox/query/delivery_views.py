@@ -14,16 +14,19 @@ A delivery view::
 
 ``url`` and ``headers`` are what the newest attempt sent (signed); ``status``, ``error`` and
 ``latency_ms`` are the newest attempt's.
+
+The delivery package writes the log; its views sit here, below it, because the assertion
+language matches on them and delivery's expectations call the assertion language.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox.capture.view import body_fields
+from sandbox.store.records import Row
 
 
 def _json_body(raw: bytes | None) -> Any:
@@ -35,7 +38,7 @@ def _json_body(raw: bytes | None) -> Any:
         return None
 
 
-def delivery_view(row: sqlite3.Row) -> dict[str, Any]:
+def delivery_view(row: Row) -> dict[str, Any]:
     raw = None if row["body"] is None else bytes(row["body"])
     body, encoding = body_fields(raw) if raw is not None else (None, None)
     signing = json.loads(row["signing_json"]) if row["signing_json"] else None
@@ -72,7 +75,7 @@ def delivery_view(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def attempt_view(row: sqlite3.Row) -> dict[str, Any]:
+def attempt_view(row: Row) -> dict[str, Any]:
     snippet = bytes(row["response_snippet"] or b"")
     text, encoding = body_fields(snippet)
     headers = json.loads(row["response_headers_json"]) if row["response_headers_json"] else []
@@ -86,11 +89,11 @@ def attempt_view(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def delivery_detail(row: sqlite3.Row, attempts: list[sqlite3.Row]) -> dict[str, Any]:
+def delivery_detail(row: Row, attempts: list[Row]) -> dict[str, Any]:
     return {**delivery_view(row), "attempt_log": [attempt_view(a) for a in attempts]}
 
 
-def run_view(row: sqlite3.Row, *, counts: dict[str, int] | None = None) -> dict[str, Any]:
+def run_view(row: Row, *, counts: dict[str, int] | None = None) -> dict[str, Any]:
     expectations = row["expectations_json"]
     view = {
         "id": row["id"],
