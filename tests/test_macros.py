@@ -118,7 +118,7 @@ def test_double_braces_are_literal(source: str, rendered: str) -> None:
     [("{clik_id}", "unknown macro {clik_id} (did you mean {click_id}?)"),
      ("{nonsense_zzz}", "unknown macro {nonsense_zzz}"),
      ("{Click_Id}", "{Click_Id} is not a macro name"),
-     ("a { b", "'{' opens no macro"),
+     ("a { b", "'{' at character 2 opens no field"),
      ("{}", "{} is not a macro name")],
 )
 def test_bad_templates_are_errors(source: str, message: str) -> None:

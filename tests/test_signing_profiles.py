@@ -139,7 +139,7 @@ def test_skan_profile_accepts_a_public_key() -> None:
         ({"kind": "none", "cidrs": "10.0.0.0/8"}, "verification.cidrs: expected a list"),
         ({"kind": "hmac", "secret": "s", "canonical": "template"}, "verification.template:"),
         ({"kind": "hmac", "secret": "s", "template": "{nope}"}, "unknown field {nope}"),
-        ({"kind": "hmac", "secret": "s", "template": "{body"}, "unclosed '{'"),
+        ({"kind": "hmac", "secret": "s", "template": "{body"}, "'{' at character 0 opens no field"),
         (
             {"kind": "hmac", "secret": "s", "header": "X-S", "query_param": "s"},
             "verification.header: expected either header or query_param",

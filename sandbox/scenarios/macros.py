@@ -22,19 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
+from sandbox.braces import TemplateError, split_braces
 from sandbox.docfile import did_you_mean
-from sandbox.errors import SandboxError
 from sandbox.scenarios.journey import ZERO_UUID
 from sandbox.scenarios.macro_catalogue import CATALOGUE, EVENT_SCOPED, MacroContext
 
-_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|\{")
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
-
-
-class TemplateError(SandboxError):
-    """A template that cannot be compiled; ``field`` is a path inside the template, if any."""
-
-    code = "invalid_template"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,32 +61,17 @@ def form_encode(text: str) -> str:
 def compile_text(source: str) -> tuple[Part, ...]:
     """Split ``source`` into literal strings and macro references; raise TemplateError."""
     parts: list[Part] = []
-    literal: list[str] = []
-    position = 0
-    for match in _TOKEN.finditer(source):
-        literal.append(source[position:match.start()])
-        position = match.end()
-        token = match.group(0)
-        if token in ("{{", "}}"):
-            literal.append(token[0])
+    for part in split_braces(source):
+        if isinstance(part, str):
+            parts.append(part)
             continue
-        name = match.group(1)
-        if name is None:
-            raise TemplateError("'{' opens no macro; write '{{' for a literal brace")
+        name = part.name
         if not _NAME.fullmatch(name):
             raise TemplateError(f"{{{name}}} is not a macro name; write '{{{{' for a literal brace")
         macro = CATALOGUE.get(name)
         if macro is None:
             raise TemplateError(f"unknown macro {{{name}}}{_suggest(name)}")
-        text = "".join(literal)
-        if text:
-            parts.append(text)
-        literal = []
         parts.append(MacroRef(name, macro.get))
-    literal.append(source[position:])
-    tail = "".join(literal)
-    if tail:
-        parts.append(tail)
     return tuple(parts)
 
 

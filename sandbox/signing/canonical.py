@@ -9,7 +9,8 @@ Every canonical form is a template: ``raw_body`` is ``{body}`` and ``sorted_quer
 - ``{query.NAME}``: the decoded value of the first ``NAME`` parameter (empty when absent)
 - ``{header.NAME}``: the first value of header ``NAME`` (empty when absent)
 
-``{{`` and ``}}`` stand for literal braces. The template is used literally: a YAML or JSON
+``{{`` and ``}}`` stand for literal braces (the syntax is ``sandbox/braces.py``'s, shared
+with postback macros). The template is used literally: a YAML or JSON
 ``"\\n"`` is already a newline by the time it gets here.
 """
 
@@ -23,6 +24,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Literal
 
+from sandbox.braces import TemplateError, split_braces
 from sandbox.signing.wire import RequestView, encode_pairs, header_value, query_pairs
 
 ALGORITHMS = ("sha256", "sha1", "md5")
@@ -39,10 +41,6 @@ PREFIXED_FIELDS = ("query.", "header.")
 QueryStyle = Literal["raw", "received", "sorted"]
 
 
-class TemplateError(ValueError):
-    """A canonical-string template that cannot be parsed; the message says where and why."""
-
-
 @dataclass(frozen=True)
 class Segment:
     """Literal text when ``field`` is None, else one field to substitute."""
@@ -52,32 +50,10 @@ class Segment:
 
 
 def parse_template(template: str) -> tuple[Segment, ...]:
-    segments: list[Segment] = []
-    literal: list[str] = []
-    index = 0
-    while index < len(template):
-        char = template[index]
-        pair = template[index : index + 2]
-        if pair in ("{{", "}}"):
-            literal.append(char)
-            index += 2
-        elif char == "}":
-            raise TemplateError(f"unmatched '}}' at character {index} (write '}}}}' for a brace)")
-        elif char == "{":
-            end = template.find("}", index)
-            if end < 0:
-                raise TemplateError(f"unclosed '{{' at character {index}")
-            if literal:
-                segments.append(Segment("".join(literal)))
-                literal = []
-            segments.append(Segment(field=_check_field(template[index + 1 : end], index)))
-            index = end + 1
-        else:
-            literal.append(char)
-            index += 1
-    if literal:
-        segments.append(Segment("".join(literal)))
-    return tuple(segments)
+    """The template's literal text and fields (``sandbox/braces.py`` reads the syntax)."""
+    return tuple(Segment(part) if isinstance(part, str)
+                 else Segment(field=_check_field(part.name, part.position))
+                 for part in split_braces(template))
 
 
 def _check_field(name: str, position: int) -> str:
