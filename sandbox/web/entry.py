@@ -13,7 +13,6 @@ admin gate (token, login cookie, CSRF: see ``auth.py``).
 from __future__ import annotations
 
 import dataclasses
-import gc
 import json
 import logging
 import os
@@ -47,7 +46,6 @@ RESERVED_PREFIXES = ("/api", "/ui", "/static", "/c", "/mmp")
 # Threads for the sandbox's own routes: enough for 50+ held long-polls and live streams with
 # the API still answering; they start on demand.
 APP_THREADS = 128
-GC_YOUNG_THRESHOLD = 10_000  # Python's default is 700
 SWITCH_INTERVAL = 0.0005  # seconds; Python's default is 0.005
 PING_PATH = "/api/ping"  # answered here, before the app: liveness without the database
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -189,11 +187,6 @@ def from_environment() -> SandboxASGI:
     logs.configure(settings.log_level)
     threads = int(os.environ.get("SANDBOX_THREADS", APP_THREADS))
     app = SandboxASGI(build(settings), threads=threads)
-    # Captures allocate many short-lived objects and hardly any cycles: move what startup
-    # built out of the collector's way and let young objects pile up a little longer.
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG_THRESHOLD)
     # The event loop shares the GIL with the app's threads (live streams, long-polls): a
     # shorter switch interval hands it back to the loop sooner (bench_inspector_stream.py).
     sys.setswitchinterval(SWITCH_INTERVAL)

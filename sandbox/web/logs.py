@@ -89,12 +89,6 @@ _handler: BufferedHandler | None = None
 
 
 def configure(level: str) -> None:
-    # The format names no thread, process or source line: skip gathering them for each record
-    # (the logging documentation's own advice for hot paths).
-    logging.logThreads = False
-    logging.logProcesses = False
-    logging.logMultiprocessing = False
-    logging._srcfile = None  # no caller frame look-up per record
     global _handler
     handler = _handler = BufferedHandler()
     handler.setFormatter(SecondsFormatter(FORMAT))
