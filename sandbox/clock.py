@@ -68,20 +68,8 @@ class FakeClock:
             self._mono += seconds
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_last_second: tuple[int, str] = (-1, "")  # one tuple, so threads never see half an update
-
-
 def iso_utc(moment: datetime) -> str:
     """ISO-8601 UTC with microseconds and a Z suffix, the one timestamp format we store."""
-    # Every capture stamps its time: the text up to the second is made once per second.
-    global _last_second
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
-    since_epoch = moment - _EPOCH  # exact, unlike a float timestamp
-    second = since_epoch.days * 86_400 + since_epoch.seconds
-    cached, text = _last_second
-    if second != cached:
-        text = moment.replace(microsecond=0, tzinfo=None).isoformat()
-        _last_second = (second, text)
-    return f"{text}.{moment.microsecond:06d}Z"
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
