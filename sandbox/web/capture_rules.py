@@ -36,10 +36,8 @@ from sandbox.store import Store
 from sandbox.store.captures import CaptureWrite, write_capture, write_numbered
 from sandbox.store.records import StoreError
 from sandbox.store.retention import Retention, RetentionPolicy
-from sandbox.web.logs import HotLog
 
 log = logging.getLogger("sandbox.capture")
-capture_log = HotLog("sandbox.capture")
 REFUSED_PREFIX_BYTES = 4096
 
 
@@ -229,8 +227,8 @@ class CaptureDesk:
     def stored(self, taken: Taken, capture_id: int, answer: Answer) -> str:
         """After the commit: the log line; the answer's body text."""
         request = taken.request
-        capture_log.info(f"capture {capture_id} {request.channel} {request.method} "
-                         f"{request.path} -> {answer.status}")
+        log.info("capture %s %s %s %s -> %s", capture_id, request.channel,
+                 request.method, request.path, answer.status)
         return default_body(capture_id) if answer.body is None else answer.body
 
     def prune(self) -> None:
