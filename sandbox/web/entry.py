@@ -16,7 +16,6 @@ import dataclasses
 import json
 import logging
 import os
-import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -46,7 +45,6 @@ RESERVED_PREFIXES = ("/api", "/ui", "/static", "/c", "/mmp")
 # Threads for the sandbox's own routes: enough for 50+ held long-polls and live streams with
 # the API still answering; they start on demand.
 APP_THREADS = 128
-SWITCH_INTERVAL = 0.0005  # seconds; Python's default is 0.005
 PING_PATH = "/api/ping"  # answered here, before the app: liveness without the database
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -187,7 +185,4 @@ def from_environment() -> SandboxASGI:
     logs.configure(settings.log_level)
     threads = int(os.environ.get("SANDBOX_THREADS", APP_THREADS))
     app = SandboxASGI(build(settings), threads=threads)
-    # The event loop shares the GIL with the app's threads (live streams, long-polls): a
-    # shorter switch interval hands it back to the loop sooner (bench_inspector_stream.py).
-    sys.setswitchinterval(SWITCH_INTERVAL)
     return app
