@@ -87,6 +87,9 @@ class _Fields:
     for fourteen fields, once per postback); plain slot stores cost a fraction of that.
     Assigning ``__class__`` between classes with the same slots is checked by CPython (a
     mismatch raises TypeError), and the result is an ordinary ``RenderedPostback``.
+    Measured: bench_render_paths.py --baseline (a tree calling the constructor), objects
+    97,513 against 87,534 postbacks/s (x1.11); render_run alone 89,730-96,075 against
+    83,317-85,381.
     """
 
     __slots__ = ("seq", "postback_id", "kind", "network", "campaign", "method", "url",
