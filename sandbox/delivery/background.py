@@ -9,7 +9,6 @@ one engine, one delivery log, whichever face started the run.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ from jsonschema import Draft202012Validator
 from sandbox.clock import Clock, iso_utc
 from sandbox.delivery.expectations import check_expectations, parse_expectations
 from sandbox.delivery.run import RunOptions, ScenarioRun
+from sandbox.delivery.worker import worker
 from sandbox.errors import NotFound, SandboxError
 from sandbox.query.matchers import Assertion
 from sandbox.scenarios.load import scenario_from_data
@@ -68,13 +68,12 @@ def parse_run_request(body: Any) -> RunRequest:
 
 
 def start_run(store: Store, request: RunRequest, *, clock: Clock) -> int:
-    """Check everything, open the run row and deliver on a daemon thread; the run id."""
+    """Check everything, open the run row and deliver on the process's worker; the run id."""
     expectations = parse_expectations(request.scenario) if request.check else []
     prepared = ScenarioRun(store, request.scenario, request.options, clock=clock,
                            env=request.env)
     run_id = prepared.start()
-    threading.Thread(target=_deliver, args=(prepared, expectations, clock), daemon=True,
-                     name=f"sandbox-run-{run_id}").start()
+    worker().call(_deliver, prepared, expectations, clock)
     return run_id
 
 
@@ -93,7 +92,7 @@ def _deliver(prepared: ScenarioRun, expectations: list[Assertion], clock: Clock)
         if expectations and outcome.state == "finished":
             check_expectations(prepared.store, expectations, run_id=run_id,
                                captures_before=outcome.captures_before, clock=clock)
-    except Exception:  # a thread of its own: nobody else would see it
+    except Exception:  # in the background: nobody else would see it
         log.exception("scenario run %s failed", run_id)
 
 

@@ -7,7 +7,6 @@ and the same ``webhook-id``). One attempt, no retries: a person pressed a button
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from sandbox.clock import Clock
 from sandbox.delivery.engine import fast_iso, state_after
 from sandbox.delivery.log import DeliveryLog
 from sandbox.delivery.sender import Sender
+from sandbox.delivery.worker import worker
 from sandbox.errors import ConfigError, NotFound, SandboxError
 from sandbox.query.delivery_views import delivery_detail
 from sandbox.signing import NoneProfile, OutgoingRequest, Profile, parse_profile, sign
@@ -67,7 +67,7 @@ def resend(
         finally:
             await sender.close()
 
-    sent = asyncio.run(once())
+    sent = worker().run(once())
     number = int(row["attempts"]) + 1
     attempt = AttemptRecord(number, fast_iso(at), sent.status, sent.latency_ms, sent.error,
                             sent.headers, sent.snippet)

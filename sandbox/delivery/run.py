@@ -23,6 +23,7 @@ from sandbox.delivery.log import DeliveryLog
 from sandbox.delivery.pacing import Pacer, check_speed
 from sandbox.delivery.plan import Planned, check_target_base, plan, signing_profiles
 from sandbox.delivery.policy import Policy
+from sandbox.delivery.worker import worker
 from sandbox.errors import SandboxError, ScenarioError
 from sandbox.scenarios.generate import TrafficGenerator
 from sandbox.scenarios.model import Scenario
@@ -139,7 +140,7 @@ class ScenarioRun:
         started = self.clock.monotonic()
         state = "interrupted"
         try:
-            stopped = asyncio.run(_until_stopped(engine.run(items, self.pacer), stop))
+            stopped = worker().run(_until_stopped(engine.run(items, self.pacer), stop))
             state = "interrupted" if stopped else "finished"
         finally:
             log.flush()

@@ -10,12 +10,11 @@ waits for a slow or failing network.
 
 from __future__ import annotations
 
-import asyncio
+import concurrent.futures
 import dataclasses
 import logging
 import os
 import secrets
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +24,7 @@ from sandbox.delivery.log import DeliveryLog
 from sandbox.delivery.pacing import Pacer
 from sandbox.delivery.plan import Planned, plan, signing_profiles
 from sandbox.delivery.policy import Policy
+from sandbox.delivery.worker import worker
 from sandbox.live.config import LiveModel
 from sandbox.live.ingest import InstallRequest
 from sandbox.scenarios.journey import ZERO_UUID, AppEvent, Device, Install, Journey, Touch
@@ -112,26 +112,25 @@ class LiveDelivery:
     policy: Policy = Policy()
     timeout: float = 5.0
     concurrency: int = 8
-    _threads: list[threading.Thread] = dataclasses.field(default_factory=list)
+    _in_flight: list[concurrent.futures.Future[None]] = dataclasses.field(default_factory=list)
 
     def send(self, items: Sequence[Planned]) -> None:
+        """Deliver on the process's worker loop (``sandbox/delivery/worker.py``)."""
         if not items:
             return
-        thread = threading.Thread(target=self._deliver, args=(items,), daemon=True,
-                                  name="live-delivery")
-        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-        thread.start()
+        future = worker().submit(self._deliver(items))
+        self._in_flight = [f for f in self._in_flight if not f.done()] + [future]
 
-    def _deliver(self, items: Sequence[Planned]) -> None:
+    async def _deliver(self, items: Sequence[Planned]) -> None:
         engine = Engine(DeliveryLog(self.store, run_id=None), self.clock, policy=self.policy,
                         concurrency=self.concurrency, timeout=self.timeout)
         try:
-            asyncio.run(engine.run(items, Pacer(self.clock, None)))
+            await engine.run(items, Pacer(self.clock, None))
         except Exception:  # a background delivery must never take the worker down
             log.exception("live delivery failed")
 
     def wait(self, timeout: float = 30.0) -> bool:
-        """Join the deliveries in flight; False when one is still running after ``timeout``."""
-        for thread in list(self._threads):
-            thread.join(timeout)
-        return not any(t.is_alive() for t in self._threads)
+        """Wait for the deliveries in flight; False when one is still running after
+        ``timeout``."""
+        _, pending = concurrent.futures.wait(list(self._in_flight), timeout)
+        return not pending

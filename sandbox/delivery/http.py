@@ -1,0 +1,99 @@
+"""Outbound HTTP, one library for every sender: aiohttp, one session per event loop.
+
+Scenario delivery, real-time postbacks, re-sends, tee forwarding, replays and the remote
+client all send through ``exchange`` on their loop's session (in practice the one worker
+loop of ``sandbox/delivery/worker.py``), so connections are kept alive across requests.
+The request goes out as given: the URL unquoted-as-is, headers in order with duplicates,
+the body as raw bytes, no redirects followed, no proxy or cookies from the environment, no
+decompression. aiohttp was chosen by measurement: at 64 requests in flight to nginx, httpx's
+AsyncClient reached about 400 requests/s here and aiohttp about 7,800/s (bench_delivery).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiohttp
+from multidict import CIMultiDict
+from yarl import URL
+
+from sandbox import __version__
+
+USER_AGENT = f"postback-sandbox/{__version__}"
+# Headers aiohttp would add on its own; a postback carries only what its sender set.
+_NOT_ADDED = ("Accept", "Accept-Encoding", "Content-Type")
+
+_sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
+    weakref.WeakKeyDictionary())
+_long_lived: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+
+
+class RequestError(Exception):
+    """A request that cannot be sent as given (a URL without an http(s) scheme or a host)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes  # at most ``body_limit`` bytes
+    truncated: bool
+
+
+def session() -> aiohttp.ClientSession:
+    """The running loop's session, made on first use."""
+    loop = asyncio.get_running_loop()
+    found = _sessions.get(loop)
+    if found is None or found.closed:
+        found = _sessions[loop] = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+            timeout=aiohttp.ClientTimeout(total=None), auto_decompress=False,
+            cookie_jar=aiohttp.DummyCookieJar(), trust_env=False,
+            headers={"User-Agent": USER_AGENT}, skip_auto_headers=_NOT_ADDED)
+    return found
+
+
+def keep_sessions_on(loop: asyncio.AbstractEventLoop) -> None:
+    """A loop that lives as long as the process: ``done_with_session`` leaves its session."""
+    _long_lived.add(loop)
+
+
+async def done_with_session() -> None:
+    """A sender is done: close the session unless its loop is long-lived (then the next
+    sender reuses its connections)."""
+    if asyncio.get_running_loop() not in _long_lived:
+        await close_session()
+
+
+async def close_session() -> None:
+    """Close the running loop's session (a loop that ends must close what it opened)."""
+    found = _sessions.pop(asyncio.get_running_loop(), None)
+    if found is not None:
+        await found.close()
+
+
+def target(url: str) -> URL:
+    try:
+        parsed = URL(url, encoded=True)
+    except (ValueError, TypeError) as exc:
+        raise RequestError(f"bad URL {url[:200]!r}: {exc}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise RequestError(f"bad URL {url[:200]!r}: expected http:// or https:// and a host")
+    return parsed
+
+
+async def exchange(method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes | None,
+                   *, timeout: float, body_limit: int) -> Answer:
+    """One request and its answer. Raises RequestError, TimeoutError or aiohttp.ClientError."""
+    address = target(url)
+    async with asyncio.timeout(timeout):
+        async with session().request(method, address, headers=CIMultiDict(headers),
+                                     data=body or None, allow_redirects=False) as response:
+            content = await response.content.read(body_limit + 1)
+            if len(content) <= body_limit:
+                await response.read()  # the rest, so the connection can be kept alive
+            return Answer(response.status, tuple(response.headers.items()),
+                          content[:body_limit], len(content) > body_limit)
