@@ -1,4 +1,5 @@
-"""Replay a captured postback to a URL: the same method, headers and raw body bytes.
+"""Replay a captured postback to a URL: the same method, headers and raw body bytes (what
+is sent; the sending is ``sandbox/delivery/replay.py``).
 
 The target URL replaces scheme, host and path; when it has no query string of its own, the
 captured one is appended as it came. Hop-by-hop headers and Host/Content-Length are left to
@@ -13,9 +14,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
-from sandbox.clock import Clock, SystemClock
 from sandbox.errors import SandboxError
 
 DEFAULT_TIMEOUT = 10.0
@@ -94,45 +92,3 @@ def replay_request(view: Mapping[str, Any], url: str) -> ReplayRequest:
         headers=(*headers, (REPLAY_HEADER, str(view["id"]))),
         body=raw_body(view),
     )
-
-
-def send(
-    request: ReplayRequest, *, timeout: float = DEFAULT_TIMEOUT, clock: Clock | None = None,
-    transport: httpx.BaseTransport | None = None,
-) -> ReplayResult:
-    """Send the request once, no redirects followed, no proxy from the environment."""
-    clock = clock or SystemClock()
-    started = clock.monotonic()
-    try:
-        with httpx.Client(
-            timeout=min(timeout, MAX_TIMEOUT), follow_redirects=False, trust_env=False,
-            transport=transport,
-        ) as client:
-            answer = client.request(
-                request.method, request.url, headers=list(request.headers),
-                content=request.body or None,
-            )
-    except httpx.HTTPError as error:
-        return ReplayResult(
-            url=request.url, method=request.method, status=None,
-            elapsed_ms=_ms(clock, started), headers=[], body="", body_truncated=False,
-            error=f"{type(error).__name__}: {error}" if str(error) else type(error).__name__,
-        )
-    text = answer.content.decode("utf-8", "replace")
-    return ReplayResult(
-        url=request.url, method=request.method, status=answer.status_code,
-        elapsed_ms=_ms(clock, started), headers=list(answer.headers.multi_items()),
-        body=text[:SNIPPET_CHARS], body_truncated=len(text) > SNIPPET_CHARS, error=None,
-    )
-
-
-def _ms(clock: Clock, started: float) -> float:
-    return round((clock.monotonic() - started) * 1000, 1)
-
-
-def replay(
-    view: Mapping[str, Any], url: str, *, timeout: float = DEFAULT_TIMEOUT,
-    clock: Clock | None = None, transport: httpx.BaseTransport | None = None,
-) -> ReplayResult:
-    """Replay a captured postback to ``url`` and report what came back."""
-    return send(replay_request(view, url), timeout=timeout, clock=clock, transport=transport)

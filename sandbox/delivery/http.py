@@ -86,14 +86,29 @@ def target(url: str) -> URL:
 
 
 async def exchange(method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes | None,
-                   *, timeout: float, body_limit: int) -> Answer:
-    """One request and its answer. Raises RequestError, TimeoutError or aiohttp.ClientError."""
+                   *, timeout: float, body_limit: int | None) -> Answer:
+    """One request and its answer (its body cut at ``body_limit`` bytes; None: all of it).
+    Raises RequestError, TimeoutError or aiohttp.ClientError."""
     address = target(url)
     async with asyncio.timeout(timeout):
         async with session().request(method, address, headers=CIMultiDict(headers),
                                      data=body or None, allow_redirects=False) as response:
-            content = await response.content.read(body_limit + 1)
-            if len(content) <= body_limit:
-                await response.read()  # the rest, so the connection can be kept alive
-            return Answer(response.status, tuple(response.headers.items()),
-                          content[:body_limit], len(content) > body_limit)
+            if body_limit is None:
+                content, truncated = await response.read(), False
+            else:
+                content, truncated = await _read_up_to(response, body_limit)
+            return Answer(response.status, tuple(response.headers.items()), content, truncated)
+
+
+async def _read_up_to(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
+    """The first ``limit`` bytes of the body, and whether there was more. A body read to its
+    end leaves the connection free for the next request."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            break
+    content = b"".join(chunks)
+    return content[:limit], size > limit

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+import aiohttp
 
 from sandbox.capture.forwarding import (
     FORWARD_MARKER,
@@ -18,11 +18,13 @@ from sandbox.capture.forwarding import (
 )
 from sandbox.capture.record import InboundRequest
 from sandbox.clock import Clock
+from sandbox.delivery.http import RequestError, exchange
+from sandbox.delivery.worker import worker
 
 
 def forward(settings: ForwardSettings, request: InboundRequest, clock: Clock) -> dict[str, Any]:
-    """Send the request upstream; the upstream answer (or the error) as stored on the capture.
-    Never raises for what the network does."""
+    """Send the request upstream on the process's worker; the upstream answer (or the error)
+    as stored on the capture. Never raises for what the network does."""
     url = target_url(settings, request)
     headers = [(k, v) for k, v in request.headers if k.lower() not in HOP_BY_HOP]
     headers.append((FORWARD_MARKER, "1"))
@@ -30,13 +32,14 @@ def forward(settings: ForwardSettings, request: InboundRequest, clock: Clock) ->
     result: dict[str, Any] = {"url": url, "status": None, "headers": [], "body": None,
                               "error": None}
     try:
-        with httpx.Client(timeout=settings.timeout_ms / 1000, follow_redirects=False) as http:
-            answer = http.request(request.method, url, headers=headers, content=request.body)
-        result.update(status=answer.status_code, headers=list(answer.headers.items()),
-                      body=answer.content[:SNIPPET_BYTES].decode("utf-8", "replace"))
-    except httpx.TimeoutException:
+        answer = worker().run(exchange(request.method, url, headers, request.body,
+                                       timeout=settings.timeout_ms / 1000,
+                                       body_limit=SNIPPET_BYTES))
+        result.update(status=answer.status, headers=[list(h) for h in answer.headers],
+                      body=answer.body.decode("utf-8", "replace"))
+    except TimeoutError:
         result["error"] = f"timed out after {settings.timeout_ms} ms"
-    except httpx.HTTPError as exc:
+    except (aiohttp.ClientError, RequestError, OSError) as exc:
         result["error"] = f"{type(exc).__name__}: {exc}"
     result["latency_ms"] = round((clock.monotonic() - started) * 1000, 3)
     return result

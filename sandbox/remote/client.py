@@ -1,26 +1,59 @@
-"""A small HTTP client for a running sandbox: what the CLI and the pytest plugin talk through."""
+"""A small HTTP client for a running sandbox: what the CLI and the pytest plugin talk through
+(the one HTTP client, ``sandbox/delivery/http.py``, on the process's worker)."""
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
-import httpx
+import aiohttp
 
+from sandbox.compact_json import compact_json
+from sandbox.delivery.http import RequestError, exchange
+from sandbox.delivery.worker import worker
 from sandbox.errors import ConfigError, SandboxError
 
 DEFAULT_SERVER = "http://127.0.0.1:8377"
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A sandbox's answer: status and body."""
+
+    status_code: int
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+def fetch(method: str, url: str, *, headers: Sequence[tuple[str, str]] = (),
+          body: bytes | None = None, timeout: float = 60) -> Reply:
+    """One request with the one HTTP client, on the process's worker. Raises
+    aiohttp.ClientError, RequestError, TimeoutError or OSError for what the network does."""
+    answer = worker().run(exchange(method, url, headers, body, timeout=timeout,
+                                   body_limit=None))
+    return Reply(answer.status, answer.body)
+
+
+_UNREACHABLE = (aiohttp.ClientError, RequestError, TimeoutError, OSError)
+
+
 class SandboxClient:
     def __init__(self, url: str = DEFAULT_SERVER, *, token: str | None = None) -> None:
         self.url = url.rstrip("/")
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.http = httpx.Client(base_url=self.url, headers=headers, timeout=60)
+        self.headers = [("Authorization", f"Bearer {token}")] if token else []
 
     def close(self) -> None:
-        self.http.close()
+        """Nothing to close: connections belong to the process's worker."""
 
     def __enter__(self) -> SandboxClient:
         return self
@@ -28,12 +61,21 @@ class SandboxClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def request(self, method: str, path: str, *, json: Any = None,
+                params: Mapping[str, Any] | None = None, timeout: float = 60) -> Reply:
         """One call; transport failures and error answers become clear SandboxErrors."""
+        url = f"{self.url}{path}"
+        if params:
+            url += "?" + urlencode(params, doseq=True)
+        headers, body = list(self.headers), None
+        if json is not None:
+            headers.append(("Content-Type", "application/json"))
+            body = compact_json(json).encode()
         try:
-            answer = self.http.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise ConfigError(f"cannot reach the sandbox at {self.url}: {exc}") from None
+            answer = fetch(method, url, headers=headers, body=body, timeout=timeout)
+        except _UNREACHABLE as exc:
+            reason = str(exc) or type(exc).__name__
+            raise ConfigError(f"cannot reach the sandbox at {self.url}: {reason}") from None
         if answer.status_code >= 400 and answer.status_code != 417:
             try:
                 error = answer.json()["error"]
@@ -93,24 +135,23 @@ class SandboxClient:
 def wait_until_up(url: str, *, timeout: float = 30, interval: float = 0.1) -> float:
     """Poll /api/ping until the sandbox answers; the seconds it took. TimeoutError if never."""
     started = time.monotonic()
-    with httpx.Client(timeout=2) as http:
-        while True:
-            try:
-                if http.get(f"{url.rstrip('/')}/api/ping").status_code == 200:
-                    return time.monotonic() - started
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() - started > timeout:
-                raise TimeoutError(f"no sandbox answered at {url} within {timeout:g} s")
-            time.sleep(interval)
+    while True:
+        try:
+            if fetch("GET", f"{url.rstrip('/')}/api/ping", timeout=2).status_code == 200:
+                return time.monotonic() - started
+        except _UNREACHABLE:
+            pass
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"no sandbox answered at {url} within {timeout:g} s")
+        time.sleep(interval)
 
 
 def is_sandbox(url: str, *, timeout: float = 2) -> bool:
     """Whether ``url`` is a running sandbox (its /api/health answers as one does)."""
     try:
-        answer = httpx.get(f"{url.rstrip('/')}/api/health", timeout=timeout)
+        answer = fetch("GET", f"{url.rstrip('/')}/api/health", timeout=timeout)
         body = answer.json()
-    except (httpx.HTTPError, ValueError):
+    except (*_UNREACHABLE, ValueError):
         return False
     return (answer.status_code == 200 and isinstance(body, dict)
             and body.get("status") == "ok" and "postbacks" in body and "version" in body)

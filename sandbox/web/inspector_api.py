@@ -14,8 +14,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from sandbox.capture.record import CHANNEL_PATTERN
-from sandbox.capture.replay import DEFAULT_TIMEOUT, MAX_TIMEOUT, replay
+from sandbox.capture.replay import DEFAULT_TIMEOUT, MAX_TIMEOUT
 from sandbox.capture.view import capture_view
+from sandbox.delivery.replay import replay
 from sandbox.errors import NotFound, SandboxError
 from sandbox.query import stats
 from sandbox.query.builder import (
