@@ -42,7 +42,7 @@ def test_older_database_upgrades_and_keeps_captures(tmp_path: Path, version: int
         conn = store.connection()
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         row = store.captures.get(1)
-        assert row is not None and bytes(row["body"]) == b"\x00\xff" and row["click_id"] == "a"
+        assert row is not None and row.body == b"\x00\xff" and row.keys["click_id"] == "a"
         assert store.integrity_check() == "ok"
     finally:
         store.close()

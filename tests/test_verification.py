@@ -326,7 +326,7 @@ def test_database_from_before_trust_migrates_and_keeps_captures(tmp_path: Path):
     store = Store(db)
     try:
         row = store.captures.get(1)
-        assert row is not None and row["replay_key"] is None and row["verdict"] is None
+        assert row is not None and row.replay_key is None and row.verdict is None
         assert store.channels.get("old") == {"answer": {}, "verification": None, "forward": None,
                                              "updated_at": "x", "requests": 0}
     finally:

@@ -25,7 +25,7 @@ from sandbox.capture.trust import configured_secrets
 from sandbox.capture.view import MASK, capture_view, is_sensitive, mask_view
 from sandbox.errors import SandboxError
 from sandbox.store import Store
-from sandbox.store.records import Row
+from sandbox.store.records import StoredCapture
 
 _JSON_PAIR = re.compile(
     r'"(?P<name>[^"\\]{1,200})"(?P<colon>\s*:\s*)'
@@ -53,34 +53,34 @@ def mask_text(text: str) -> str:
 
 def shown_body(store: Store, capture_id: int, *, reveal: bool) -> tuple[bytes, str] | None:
     """(body, content type) of a capture: exact with ``reveal``, else masked (see above)."""
-    row = store.captures.get(capture_id)
-    if row is None:
+    capture = store.captures.get(capture_id)
+    if capture is None:
         return None
-    content_type = row["content_type"] or "application/octet-stream"
+    content_type = capture.content_type or "application/octet-stream"
     if reveal:
-        return bytes(row["body"]), content_type
+        return capture.body, content_type
     secrets = configured_secrets(store.channels.verifications())
-    return _masked(row, secrets), content_type
+    return _masked(capture, secrets), content_type
 
 
-def _masked(row: Row, secrets: list[str]) -> bytes:
-    raw = bytes(row["body"])
-    encoding = row["content_encoding"] if row["content_encoding"] != "identity" else None
+def _masked(capture: StoredCapture, secrets: list[str]) -> bytes:
+    raw = capture.body
+    encoding = capture.content_encoding if capture.content_encoding != "identity" else None
     payload = raw
     if encoding:
-        if row["decoded_body"] is None:
+        if capture.decoded_body is None:
             raise SandboxError(
                 f"the body is {encoding}-encoded and was not decoded, so its credentials "
                 "cannot be masked: add ?reveal=1 for the exact bytes",
                 code="body_not_masked", status=403, field="reveal")
-        payload = bytes(row["decoded_body"])
+        payload = capture.decoded_body
     # Latin-1 maps every byte to one character and back: a body that is not UTF-8 is masked
     # as text and served as the same bytes, but the credentials.
     try:
         text, charset = payload.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         text, charset = payload.decode("latin-1"), "latin-1"
-    view = capture_view(row)
+    view = capture_view(capture)
     view["body"] = text
     masked = mask_text(mask_view(view, secrets)["body"]).encode(charset)
     if masked == payload:

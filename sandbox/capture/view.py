@@ -1,4 +1,4 @@
-"""A stored capture row becomes the JSON view every face shows and the matcher reads.
+"""A stored capture becomes the JSON view every face shows and the matcher reads.
 
 ``capture_view`` is the exact record (the matcher reads it); ``shown_view`` is what people see:
 the same view with credentials masked unless revealed, and bounded whatever was stored: texts
@@ -16,8 +16,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 from sandbox.capture.channels import default_body
-from sandbox.capture.keys import KEY_NAMES
-from sandbox.store.records import Row
+from sandbox.store.records import StoredCapture
 
 VIEW_LIMIT = 64 * 1024  # characters of each body text, and of a parsed body's JSON, shown
 
@@ -41,49 +40,49 @@ def _parsed(text: str | None, limit: int | None, omitted: list[str], name: str) 
     return _loads(text)
 
 
-def capture_view(row: Row, *, parsed_limit: int | None = None) -> dict[str, Any]:
+def capture_view(capture: StoredCapture, *, parsed_limit: int | None = None) -> dict[str, Any]:
     """The exact record; with ``parsed_limit``, a form or JSON body whose stored text is longer
     is left out (named in ``truncated_fields``) rather than loaded."""
     omitted: list[str] = []
-    raw = bytes(row["body"])
-    decoded = row["decoded_body"]
+    raw = capture.body
     body, encoding = body_fields(raw)
-    matched = bytes(decoded) if decoded is not None else raw
-    headers = _loads(row["response_headers_json"]) or {}
-    response_body = row["response_body"]
+    matched = capture.decoded_body if capture.decoded_body is not None else raw
+    headers = capture.response_headers
+    response_body = capture.response_body
     if response_body is None:
-        response_body = default_body(int(row["id"]))
+        response_body = default_body(capture.id)
         headers = {"Content-Type": "application/json", **headers}
     return {
-        "id": row["id"],
-        "channel": row["channel"],
-        "method": row["method"],
-        "path": row["path"],
-        "query_string": row["query_string"],
-        "query": json.loads(row["query_json"]),
-        "headers": json.loads(row["headers_json"]),
-        "content_type": row["content_type"],
-        "content_encoding": row["content_encoding"],
+        "id": capture.id,
+        "channel": capture.channel,
+        "method": capture.method,
+        "path": capture.path,
+        "query_string": capture.query_string,
+        "query": capture.query,
+        "headers": capture.headers,
+        "content_type": capture.content_type,
+        "content_encoding": capture.content_encoding,
         "body": body,
         "body_encoding": encoding,
         "body_text": matched.decode("utf-8", "replace"),
-        "form": _parsed(row["form_json"], parsed_limit, omitted, "form"),
-        "json": _parsed(row["json_body"], parsed_limit, omitted, "json"),
-        "body_note": row["body_note"],
-        "body_size": row["body_size"],
+        "form": _parsed(capture.form_text, parsed_limit, omitted, "form"),
+        "json": _parsed(capture.json_text, parsed_limit, omitted, "json"),
+        "body_note": capture.body_note,
+        "body_size": capture.body_size,
         "body_text_size": len(matched),
-        "body_url": f"/api/postbacks/{row['id']}/body",
+        "body_url": f"/api/postbacks/{capture.id}/body",
         "truncated": bool(omitted),
         "truncated_fields": omitted,
-        "remote_addr": row["remote_addr"],
-        "received_at": row["received_at"],
-        "keys": {name: row[name] for name in KEY_NAMES},
-        "verdict": row["verdict"],
-        "verdict_detail": _loads(row["verdict_detail_json"]),
-        "lint": _loads(row["lint_json"]) or [],
-        "refused": row["refused"],
-        "response": {"status": row["response_status"], "headers": headers, "body": response_body},
-        "forward": _loads(row["forward_json"]),  # the upstream answer of a tee channel
+        "remote_addr": capture.remote_addr,
+        "received_at": capture.received_at,
+        "keys": dict(capture.keys),
+        "verdict": capture.verdict,
+        "verdict_detail": capture.verdict_detail,
+        "lint": capture.lint,
+        "refused": capture.refused,
+        "response": {"status": capture.response_status, "headers": headers,
+                     "body": response_body},
+        "forward": capture.forward,  # the upstream answer of a tee channel
     }
 
 
@@ -198,9 +197,9 @@ def cut_view(view: dict[str, Any], limit: int = VIEW_LIMIT) -> dict[str, Any]:
 
 
 def shown_view(
-    row: Row, *, reveal: bool = False, secrets: Iterable[str] = ()
+    capture: StoredCapture, *, reveal: bool = False, secrets: Iterable[str] = ()
 ) -> dict[str, Any]:
     """The view the API, exports and the inspector show: masked unless ``reveal``, and bounded
     (masked before it is cut, so no secret is left half-shown at the cut)."""
-    view = capture_view(row, parsed_limit=VIEW_LIMIT)
+    view = capture_view(capture, parsed_limit=VIEW_LIMIT)
     return cut_view(view if reveal else mask_view(view, secrets))

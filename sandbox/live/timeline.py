@@ -14,7 +14,7 @@ from sandbox.errors import NotFound
 from sandbox.store import Store
 from sandbox.store.captures import CaptureFilter
 from sandbox.store.deliveries import DeliveryFilter
-from sandbox.store.records import Row
+from sandbox.store.records import Row, StoredCapture
 
 KIND_ORDER = {"click": 0, "install": 1, "event": 2, "attempt": 3, "capture": 4}
 MAX_CAPTURES = 500
@@ -54,22 +54,20 @@ def attempt_entry(delivery: Row, attempt: Row) -> dict[str, Any]:
             "error": attempt["error"], "latency_ms": attempt["latency_ms"]}
 
 
-def capture_entry(row: Row) -> dict[str, Any]:
-    forward = row["forward_json"]
-    return {"id": row["id"], "channel": row["channel"], "method": row["method"],
-            "path": row["path"], "query_string": row["query_string"],
-            "event_name": row["event_name"], "status": row["response_status"],
-            "verdict": row["verdict"], "refused": row["refused"],
-            "forward": None if forward is None else json.loads(forward),
-            "url": f"/api/postbacks/{row['id']}"}
+def capture_entry(capture: StoredCapture) -> dict[str, Any]:
+    return {"id": capture.id, "channel": capture.channel, "method": capture.method,
+            "path": capture.path, "query_string": capture.query_string,
+            "event_name": capture.keys["event_name"], "status": capture.response_status,
+            "verdict": capture.verdict, "refused": capture.refused, "forward": capture.forward,
+            "url": f"/api/postbacks/{capture.id}"}
 
 
-def _captures(store: Store, click_id: str) -> list[Row]:
-    found: dict[int, Row] = {}
+def _captures(store: Store, click_id: str) -> list[StoredCapture]:
+    found: dict[int, StoredCapture] = {}
     for key in ("click_id", "transaction_id"):
-        for row in store.captures.page(CaptureFilter(keys={key: click_id}),
-                                       limit=MAX_CAPTURES, newest_first=False):
-            found[int(row["id"])] = row
+        for capture in store.captures.page(CaptureFilter(keys={key: click_id}),
+                                           limit=MAX_CAPTURES, newest_first=False):
+            found[capture.id] = capture
     return [found[i] for i in sorted(found)]
 
 
@@ -94,8 +92,8 @@ def timeline(store: Store, click_id: str) -> dict[str, Any]:
             entries.append({"at": attempt["started_at"], "kind": "attempt",
                             "attempt": attempt_entry(delivery, attempt)})
     captures = _captures(store, click_id)
-    entries += [{"at": row["received_at"], "kind": "capture", "capture": capture_entry(row)}
-                for row in captures]
+    entries += [{"at": c.received_at, "kind": "capture", "capture": capture_entry(c)}
+                for c in captures]
     if not entries:
         raise NotFound(f"nothing is known about click id {click_id!r}: no click, install, "
                        "delivery or capture carries it", field="click_id")

@@ -84,7 +84,7 @@ class CaptureSource:
             yield from map(capture_view, rows)
             if len(rows) < SCAN_BATCH:
                 return
-            before = int(rows[-1]["id"])
+            before = rows[-1].id
 
 
 def _scope_only(assertion: Assertion) -> Assertion:

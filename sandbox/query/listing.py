@@ -145,7 +145,7 @@ def page(
             if query.residual and budget.spent():
                 break
             scanned += 1
-            last_id = int(row["id"])
+            last_id = row.id
             if not query.residual or matches(query.residual, capture_view(row)):
                 found.append(row)
                 if len(found) > query.limit:
@@ -161,7 +161,7 @@ def page(
     secrets = _secrets(store, reveal)
     views = [shown_view(row, reveal=reveal, secrets=secrets) for row in rows]
     if more:
-        next_cursor: str | None = str(rows[-1]["id"])
+        next_cursor: str | None = str(rows[-1].id)
     elif not exhausted and last_id is not None:
         next_cursor = str(last_id)  # the scan budget ran out before the end
     else:

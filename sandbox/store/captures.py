@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from itertools import compress
 from typing import TYPE_CHECKING, Any
 
 from sandbox.compact_json import compact_json
-from sandbox.store.records import KEY_NAMES, Answer, CaptureRecord, Row
+from sandbox.store.records import KEY_NAMES, Answer, CaptureRecord, StoredCapture
 from sandbox.store.space import BATCH_BYTES, delete_making_room, is_disk_full
 
 if TYPE_CHECKING:
@@ -23,6 +24,38 @@ _COLUMNS = (
     "response_headers_json", "response_body", "verdict", "verdict_detail_json", "lint_json",
     "replay_key", *KEY_NAMES,
 )
+# What reads select, in StoredCapture's order (the key columns folded into ``keys``).
+_READ = ("id, channel, method, path, query_string, query_json, headers_json, body, "
+         "decoded_body, form_json, json_body, body_note, content_type, content_encoding, "
+         "remote_addr, received_at, body_size, refused, response_status, "
+         "response_headers_json, response_body, verdict, verdict_detail_json, lint_json, "
+         f"{', '.join(KEY_NAMES)}, replay_key, forward_json")
+_KEYS_AT = 24  # where the key columns start in a row of _READ
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def stored_capture(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> StoredCapture:
+    """A row of ``SELECT {_READ}`` as a record (a cursor row factory)."""
+    keys_end = _KEYS_AT + len(KEY_NAMES)
+    return StoredCapture(
+        row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), json.loads(row[6]),
+        bytes(row[7]), None if row[8] is None else bytes(row[8]), row[9], row[10], row[11],
+        row[12], row[13], row[14], row[15], row[16], row[17], row[18],
+        _loads(row[19]) or {}, row[20], row[21], _loads(row[22]), _loads(row[23]) or [],
+        dict(zip(KEY_NAMES, row[_KEYS_AT:keys_end], strict=True)), row[keys_end],
+        _loads(row[keys_end + 1]),
+    )
+
+
+def _read(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[StoredCapture]:
+    cursor = conn.cursor()
+    cursor.row_factory = stored_capture
+    return cursor.execute(sql, tuple(params)).fetchall()
+
+
 _INSERT = (
     f"INSERT INTO captures ({', '.join(_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
@@ -191,19 +224,17 @@ class CaptureRepository:
         ).fetchone()
         return row is not None
 
-    def get(self, capture_id: int) -> Row | None:
+    def get(self, capture_id: int) -> StoredCapture | None:
         if not 0 <= capture_id <= SQLITE_MAX_INT:  # a URL can name any integer
             return None
-        return (
-            self._store.connection()
-            .execute("SELECT * FROM captures WHERE id = ?", (capture_id,))
-            .fetchone()
-        )
+        found = _read(self._store.connection(), f"SELECT {_READ} FROM captures WHERE id = ?",
+                      (capture_id,))
+        return found[0] if found else None
 
     def page(
         self, filters: CaptureFilter, *, limit: int, before_id: int | None = None,
         after_id: int | None = None, newest_first: bool = True,
-    ) -> list[Row]:
+    ) -> list[StoredCapture]:
         where, params = filters.where()
         bounds = []
         if before_id is not None:
@@ -215,10 +246,10 @@ class CaptureRepository:
         if bounds:
             where = (where + " AND " if where else " WHERE ") + " AND ".join(bounds)
         order = "DESC" if newest_first else "ASC"
-        sql = f"SELECT * FROM captures{where} ORDER BY id {order} LIMIT ?"
-        return self._store.connection().execute(sql, [*params, limit]).fetchall()
+        sql = f"SELECT {_READ} FROM captures{where} ORDER BY id {order} LIMIT ?"
+        return _read(self._store.connection(), sql, [*params, limit])
 
-    def iterate(self, filters: CaptureFilter, *, batch: int = 1000) -> Iterator[Row]:
+    def iterate(self, filters: CaptureFilter, *, batch: int = 1000) -> Iterator[StoredCapture]:
         """Every matching capture, oldest first, in batches (for exports)."""
         after = 0
         while True:
@@ -226,7 +257,7 @@ class CaptureRepository:
             yield from rows
             if len(rows) < batch:
                 return
-            after = int(rows[-1]["id"])
+            after = rows[-1].id
 
     def count(self, filters: CaptureFilter | None = None) -> int:
         where, params = (filters or CaptureFilter()).where()
@@ -235,16 +266,16 @@ class CaptureRepository:
 
     def select_where(
         self, clause: str, params: Sequence[Any], *, limit: int | None = None
-    ) -> list[Row]:
+    ) -> list[StoredCapture]:
         """Captures matching a parameterised clause (query/sql_conditions.py), newest first.
 
         The clause comes from the assertion translator, whose field names never reach SQL:
         only fixed column names and bound parameters do.
         """
-        sql = f"SELECT * FROM captures WHERE {clause} ORDER BY id DESC"
+        sql = f"SELECT {_READ} FROM captures WHERE {clause} ORDER BY id DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return self._store.connection().execute(sql, tuple(params)).fetchall()
+        return _read(self._store.connection(), sql, params)
 
     def count_where(self, clause: str, params: Sequence[Any]) -> int:
         sql = f"SELECT count(*) FROM captures WHERE {clause}"

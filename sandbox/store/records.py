@@ -2,8 +2,9 @@
 capabilities above it both import, so the store needs no capability to do its job.
 
 Writes take typed records (``CaptureRecord`` with its ``Answer``; clicks, installs and events
-take theirs from ``sandbox.store.clicks`` and ``sandbox.store.installs``). Reads hand out
-``Row``: a read-only mapping from column name to value. ``StoreError`` is what any store call
+take theirs from ``sandbox.store.clicks`` and ``sandbox.store.installs``). Captures are read
+back as ``StoredCapture``, with its JSON columns decoded; the other tables still hand out
+``Row``, a read-only mapping from column name to value. ``StoreError`` is what any store call
 raises when the database fails (a full disk, a locked file), for callers that must answer
 anyway.
 """
@@ -67,3 +68,36 @@ class CaptureRecord:
     verdict: str | None = None
     verdict_detail: dict[str, Any] | None = None
     replay_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCapture:
+    """One captured request as stored, JSON columns decoded."""
+
+    id: int
+    channel: str
+    method: str
+    path: str
+    query_string: str
+    query: dict[str, list[str]]
+    headers: list[list[str]]
+    body: bytes  # exactly as received
+    decoded_body: bytes | None  # after Content-Encoding, when there was one
+    form_text: str | None  # the parsed form as JSON text (its length bounds what views show)
+    json_text: str | None  # the parsed JSON body as compact JSON text
+    body_note: str | None
+    content_type: str | None
+    content_encoding: str | None
+    remote_addr: str | None
+    received_at: str
+    body_size: int
+    refused: str | None
+    response_status: int | None
+    response_headers: dict[str, str]
+    response_body: str | None  # None: the default body, which names the capture id
+    verdict: str | None
+    verdict_detail: dict[str, Any] | None
+    lint: list[dict[str, str]]
+    keys: dict[str, str | None]  # KEY_NAMES -> the extracted value
+    replay_key: str | None
+    forward: dict[str, Any] | None  # the upstream answer of a tee channel
