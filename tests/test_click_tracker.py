@@ -27,10 +27,11 @@ def test_a_click_redirects_to_the_campaign_url_with_its_click_id(client, store):
     assert UUID.fullmatch(click_id)
     assert answer.headers["Location"] == f"https://apps.apple.com/app/id525463029?ct={click_id}"
     row = store.clicks.get(click_id)
-    assert (row["campaign"], row["network"], row["platform"], row["ip"]) == (
+    assert row is not None
+    assert (row.campaign, row.network, row.platform, row.ip) == (
         "launch", "net1", "ios", "203.0.113.7")
-    assert row["device_id"] == "8C6CBC0D-5F43-4765-A6E6-84DFF3D24707"
-    assert '"sub1":["x"]' in row["params_json"]
+    assert row.device_id == "8C6CBC0D-5F43-4765-A6E6-84DFF3D24707"
+    assert row.params["sub1"] == ["x"]
 
 
 def test_format_json_answers_the_click_and_keeps_a_given_click_id(client):

@@ -253,7 +253,7 @@ def test_adjust_session_of_a_new_device_is_an_attributed_install(client, wsgi, s
     query = "s2s=1&app_token=4w565xzmb54d&gps_adid=38400000-8cf0-11bd-b23e-10b96e40000d"
     assert client.get(f"/mmp/adjust/session?{query}").json == {"status": "OK"}
     [row] = store.installs.by_click(click_id)
-    assert (row["platform"], row["match_type"], row["source"]) == (
+    assert (row.platform, row.match_type, row.source) == (
         "android", "id_matching", "adjust")
     assert client.get(f"/mmp/adjust/session?{query}").status_code == 200
     names = [r[0] for r in store.connection().execute("SELECT name FROM events")]

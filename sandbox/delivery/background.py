@@ -98,7 +98,7 @@ def _deliver(prepared: ScenarioRun, expectations: list[Assertion], clock: Clock)
 
 def _stop_requested(store: Store, run_id: int) -> Callable[[], bool]:
     def stop() -> bool:
-        row = store.runs.get(run_id)
-        return row is None or row["state"] != "running"
+        run = store.runs.get(run_id)
+        return run is None or run.state != "running"
 
     return stop

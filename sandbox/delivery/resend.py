@@ -7,7 +7,6 @@ and the same ``webhook-id``). One attempt, no retries: a person pressed a button
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -22,25 +21,25 @@ from sandbox.query.delivery_views import delivery_detail
 from sandbox.signing import NoneProfile, OutgoingRequest, Profile, parse_profile, sign
 from sandbox.store import Store
 from sandbox.store.deliveries import AttemptEvent, AttemptRecord, DeliveryRecord
-from sandbox.store.records import Row
+from sandbox.store.records import StoredDelivery
 
 RESEND_TIMEOUT = 10.0
 
 
-def _profile(row: Row, env: Mapping[str, str]) -> Profile:
-    if not row["signing_json"]:
+def _profile(delivery: StoredDelivery, env: Mapping[str, str]) -> Profile:
+    if not delivery.signing:
         return NoneProfile()
     try:
-        return parse_profile(json.loads(row["signing_json"]), env=env, where="signing")
+        return parse_profile(delivery.signing, env=env, where="signing")
     except ConfigError as exc:
-        raise SandboxError(f"delivery {row['id']} cannot be signed here: {exc.message}",
+        raise SandboxError(f"delivery {delivery.id} cannot be signed here: {exc.message}",
                            code="cannot_sign", status=409, field="signing") from None
 
 
-def _record(row: Row) -> DeliveryRecord:
+def _record(delivery: StoredDelivery) -> DeliveryRecord:
     # Only the id matters for an existing row; the rest is not written again.
-    return DeliveryRecord(postback_id=row["postback_id"], kind=row["kind"],
-                          network=row["network"], method=row["method"], url=row["url"],
+    return DeliveryRecord(postback_id=delivery.postback_id, kind=delivery.kind,
+                          network=delivery.network, method=delivery.method, url=delivery.url,
                           headers=(), body=None)
 
 
@@ -49,16 +48,14 @@ def resend(
     timeout: float = RESEND_TIMEOUT,
 ) -> dict[str, Any]:
     """Send delivery ``delivery_id`` once more; answer its detail view with the new attempt."""
-    row = store.deliveries.get(delivery_id)
-    if row is None:
+    delivery = store.deliveries.get(delivery_id)
+    if delivery is None:
         raise NotFound(f"no delivery with id {delivery_id}", field="delivery_id")
-    profile = _profile(row, os.environ if env is None else env)
-    body = bytes(row["body"]) if row["body"] is not None else b""
-    request = OutgoingRequest(row["method"], row["url"],
-                              tuple(tuple(pair) for pair in json.loads(row["headers_json"])),
-                              body)
+    profile = _profile(delivery, os.environ if env is None else env)
+    headers = tuple((str(name), str(value)) for name, value in delivery.headers)
+    request = OutgoingRequest(delivery.method, delivery.url, headers, delivery.body or b"")
     at = clock.now()
-    signed = sign(profile, request, message_id=row["postback_id"], at=at)
+    signed = sign(profile, request, message_id=delivery.postback_id, at=at)
 
     async def once() -> Any:
         sender = Sender(clock, concurrency=1, timeout=timeout)
@@ -68,11 +65,11 @@ def resend(
             await sender.close()
 
     sent = worker().run(once())
-    number = int(row["attempts"]) + 1
+    number = delivery.attempts + 1
     attempt = AttemptRecord(number, fast_iso(at), sent.status, sent.latency_ms, sent.error,
                             sent.headers, sent.snippet)
-    log = DeliveryLog(store, run_id=row["run_id"])
-    log.record(AttemptEvent(delivery_id, _record(row), attempt, state_after(sent, retry=False),
+    log = DeliveryLog(store, run_id=delivery.run_id)
+    log.record(AttemptEvent(delivery_id, _record(delivery), attempt, state_after(sent, retry=False),
                             signed.url, signed.headers, fast_iso(clock.now()),
                             delivery_id=delivery_id))
     log.flush()

@@ -5,14 +5,13 @@ campaign's click lookback; else organic."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from sandbox.live.config import LiveModel
 from sandbox.scenarios.attribution import attribute
 from sandbox.scenarios.journey import Touch
 from sandbox.store import Store
-from sandbox.store.records import Row
+from sandbox.store.records import StoredClick
 
 
 @dataclass(frozen=True)
@@ -29,16 +28,16 @@ class LiveAttribution:
                 "network": self.network, "campaign": self.campaign, "note": self.note}
 
 
-def touch_for(model: LiveModel, click: Row) -> Touch | None:
+def touch_for(model: LiveModel, click: StoredClick) -> Touch | None:
     """The click as a scenario touch; None when its campaign is no longer configured."""
-    ref = model.campaigns.get(click["campaign"])
+    ref = model.campaigns.get(click.campaign)
     if ref is None:
         return None
     campaign = model.scenario.networks[ref.network].campaigns[ref.campaign]
-    params = json.loads(click["params_json"] or "{}")
+    params = click.params
     site = (params.get("site_id") or params.get("af_siteid") or [""])[0]
-    return Touch("click", click["click_id"], ref.network, ref.campaign,
-                 float(click["clicked_unix"]), campaign.click_lookback, site)
+    return Touch("click", click.click_id, ref.network, ref.campaign,
+                 click.clicked_unix, campaign.click_lookback, site)
 
 
 def _won(model: LiveModel, touches: list[Touch], install_time: float,
@@ -62,7 +61,7 @@ def attribute_install(
         if click is None:
             note = f"click id {click_id!r} was never issued by the click tracker"
         elif touch is None:
-            note = f"click {click_id!r} belongs to campaign {click['campaign']!r}, no longer " \
+            note = f"click {click_id!r} belongs to campaign {click.campaign!r}, no longer " \
                    "configured"
         else:
             won = _won(model, [touch], install_time, "click_id")

@@ -6,7 +6,6 @@ planned postbacks this returns (``postbacks.LiveDelivery``) once the answer is d
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from sandbox.live.postbacks import (
 from sandbox.scenarios.journey import Install
 from sandbox.store import Store
 from sandbox.store.installs import DuplicateEvent, DuplicateInstall, NewEvent, NewInstall
+from sandbox.store.records import StoredInstall
 
 
 @dataclass
@@ -89,18 +89,18 @@ def _duplicate_install(install_id: str) -> SandboxError:
                         code="duplicate_install", status=409, field="install_id")
 
 
-def find_install(store: Store, request: EventRequest) -> Any:
+def find_install(store: Store, request: EventRequest) -> StoredInstall | None:
     if request.install_id is not None:
         return store.installs.get(request.install_id)
     return store.installs.by_device(request.device_ids)
 
 
-def install_from_row(store: Store, model: LiveModel, row: Any) -> Install:
-    click = store.clicks.get(row["click_id"]) if row["click_id"] else None
+def install_from_row(store: Store, model: LiveModel, row: StoredInstall) -> Install:
+    click = store.clicks.get(row.click_id) if row.click_id else None
     touch = touch_for(model, click) if click is not None else None
-    device = device_from_dict(json.loads(row["device_json"]))
-    return install_model(model, row["install_id"], float(row["installed_unix"]), device,
-                         touch, row["match_type"])
+    device = device_from_dict(row.device)
+    return install_model(model, row.install_id, row.installed_unix, device, touch,
+                         row.match_type)
 
 
 def ingest_event(store: Store, model: LiveModel, request: EventRequest, *, now: datetime,
@@ -118,7 +118,7 @@ def ingest_event(store: Store, model: LiveModel, request: EventRequest, *, now: 
                        field="install_id" if request.install_id else "device")
     moment = request.event_time if request.event_time is not None else now.timestamp()
     event_id = request.event_id or str(uuid.uuid4())
-    install_id = None if row is None else str(row["install_id"])
+    install_id = None if row is None else row.install_id
     items: list[Planned] = []
     note = request.dropped
     if row is not None and request.dropped is None:

@@ -7,51 +7,55 @@ The inspector page ``/ui/timeline/<click_id>`` renders exactly this dict
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sandbox.errors import NotFound
 from sandbox.store import Store
 from sandbox.store.captures import CaptureFilter
 from sandbox.store.deliveries import DeliveryFilter
-from sandbox.store.records import Row, StoredCapture
+from sandbox.store.records import (
+    StoredAttempt,
+    StoredCapture,
+    StoredClick,
+    StoredDelivery,
+    StoredEvent,
+    StoredInstall,
+)
 
 KIND_ORDER = {"click": 0, "install": 1, "event": 2, "attempt": 3, "capture": 4}
 MAX_CAPTURES = 500
 
 
-def click_view(row: Row) -> dict[str, Any]:
-    return {"click_id": row["click_id"], "campaign": row["campaign"], "network": row["network"],
-            "clicked_at": row["clicked_at"], "ip": row["ip"], "user_agent": row["user_agent"],
-            "platform": row["platform"], "device_id": row["device_id"],
-            "hints": json.loads(row["hints_json"]), "params": json.loads(row["params_json"]),
-            "redirect": row["redirect"]}
+def click_view(click: StoredClick) -> dict[str, Any]:
+    return {"click_id": click.click_id, "campaign": click.campaign, "network": click.network,
+            "clicked_at": click.clicked_at, "ip": click.ip, "user_agent": click.user_agent,
+            "platform": click.platform, "device_id": click.device_id, "hints": click.hints,
+            "params": click.params, "redirect": click.redirect}
 
 
-def install_view(row: Row) -> dict[str, Any]:
-    return {"install_id": row["install_id"], "platform": row["platform"],
-            "att_status": row["att_status"], "match_type": row["match_type"],
-            "click_id": row["click_id"], "network": row["network"],
-            "campaign": row["campaign"], "installed_at": row["installed_at"],
-            "received_at": row["received_at"], "source": row["source"],
-            "device": json.loads(row["device_json"])}
+def install_view(install: StoredInstall) -> dict[str, Any]:
+    return {"install_id": install.install_id, "platform": install.platform,
+            "att_status": install.att_status, "match_type": install.match_type,
+            "click_id": install.click_id, "network": install.network,
+            "campaign": install.campaign, "installed_at": install.installed_at,
+            "received_at": install.received_at, "source": install.source,
+            "device": install.device}
 
 
-def event_view(row: Row) -> dict[str, Any]:
-    return {"event_id": row["event_id"], "install_id": row["install_id"], "name": row["name"],
-            "revenue": row["revenue"], "currency": row["currency"],
-            "params": json.loads(row["params_json"]), "event_at": row["event_at"],
-            "received_at": row["received_at"], "source": row["source"],
-            "dropped": row["dropped"]}
+def event_view(event: StoredEvent) -> dict[str, Any]:
+    return {"event_id": event.event_id, "install_id": event.install_id, "name": event.name,
+            "revenue": event.revenue, "currency": event.currency, "params": event.params,
+            "event_at": event.event_at, "received_at": event.received_at,
+            "source": event.source, "dropped": event.dropped}
 
 
-def attempt_entry(delivery: Row, attempt: Row) -> dict[str, Any]:
-    return {"delivery_id": delivery["id"], "postback_id": delivery["postback_id"],
-            "run_id": delivery["run_id"], "kind": delivery["kind"],
-            "network": delivery["network"], "event_name": delivery["event_name"],
-            "method": delivery["method"], "url": delivery["url"], "state": delivery["state"],
-            "number": attempt["number"], "status": attempt["status"],
-            "error": attempt["error"], "latency_ms": attempt["latency_ms"]}
+def attempt_entry(delivery: StoredDelivery, attempt: StoredAttempt) -> dict[str, Any]:
+    return {"delivery_id": delivery.id, "postback_id": delivery.postback_id,
+            "run_id": delivery.run_id, "kind": delivery.kind,
+            "network": delivery.network, "event_name": delivery.event_name,
+            "method": delivery.method, "url": delivery.url, "state": delivery.state,
+            "number": attempt.number, "status": attempt.status,
+            "error": attempt.error, "latency_ms": attempt.latency_ms}
 
 
 def capture_entry(capture: StoredCapture) -> dict[str, Any]:
@@ -75,21 +79,21 @@ def timeline(store: Store, click_id: str) -> dict[str, Any]:
     entries: list[dict[str, Any]] = []
     click = store.clicks.get(click_id)
     if click is not None:
-        entries.append({"at": click["clicked_at"], "kind": "click", "click": click_view(click)})
+        entries.append({"at": click.clicked_at, "kind": "click", "click": click_view(click)})
     installs = store.installs.by_click(click_id)
     events = 0
     for install in installs:
-        entries.append({"at": install["installed_at"], "kind": "install",
+        entries.append({"at": install.installed_at, "kind": "install",
                         "install": install_view(install)})
-        for event in store.installs.events_of(install["install_id"]):
+        for event in store.installs.events_of(install.install_id):
             events += 1
-            entries.append({"at": event["event_at"], "kind": "event", "event": event_view(event)})
+            entries.append({"at": event.event_at, "kind": "event", "event": event_view(event)})
     deliveries = list(store.deliveries.iterate(DeliveryFilter(click_id=click_id)))
     attempts = 0
     for delivery in deliveries:
-        for attempt in store.deliveries.attempts(int(delivery["id"])):
+        for attempt in store.deliveries.attempts(delivery.id):
             attempts += 1
-            entries.append({"at": attempt["started_at"], "kind": "attempt",
+            entries.append({"at": attempt.started_at, "kind": "attempt",
                             "attempt": attempt_entry(delivery, attempt)})
     captures = _captures(store, click_id)
     entries += [{"at": c.received_at, "kind": "capture", "capture": capture_entry(c)}

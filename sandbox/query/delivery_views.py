@@ -1,5 +1,6 @@
-"""Stored runs, deliveries and attempts become the JSON views the API shows and the matcher
-reads (``"on": "deliveries"`` assertions match ``delivery_view``).
+"""Stored runs, deliveries and attempts (the records of ``sandbox/store/records.py``) become
+the JSON views the API shows and the matcher reads (``"on": "deliveries"`` assertions match
+``delivery_view``).
 
 A delivery view::
 
@@ -26,7 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox.capture.view import body_fields
-from sandbox.store.records import Row
+from sandbox.store.records import StoredAttempt, StoredDelivery, StoredRun
 
 
 def _json_body(raw: bytes | None) -> Any:
@@ -38,77 +39,74 @@ def _json_body(raw: bytes | None) -> Any:
         return None
 
 
-def delivery_view(row: Row) -> dict[str, Any]:
-    raw = None if row["body"] is None else bytes(row["body"])
+def delivery_view(delivery: StoredDelivery) -> dict[str, Any]:
+    raw = delivery.body
     body, encoding = body_fields(raw) if raw is not None else (None, None)
-    signing = json.loads(row["signing_json"]) if row["signing_json"] else None
     return {
-        "id": row["id"],
-        "run_id": row["run_id"],
-        "postback_id": row["postback_id"],
-        "seq": row["seq"],
-        "kind": row["kind"],
-        "network": row["network"],
-        "campaign": row["campaign"],
-        "event_name": row["event_name"],
-        "click_id": row["click_id"],
-        "install_id": row["install_id"],
-        "event_id": row["event_id"],
-        "method": row["method"],
-        "url": row["url"],
-        "query": parse_qs(urlsplit(row["url"]).query, keep_blank_values=True),
-        "headers": json.loads(row["headers_json"]),
+        "id": delivery.id,
+        "run_id": delivery.run_id,
+        "postback_id": delivery.postback_id,
+        "seq": delivery.seq,
+        "kind": delivery.kind,
+        "network": delivery.network,
+        "campaign": delivery.campaign,
+        "event_name": delivery.event_name,
+        "click_id": delivery.click_id,
+        "install_id": delivery.install_id,
+        "event_id": delivery.event_id,
+        "method": delivery.method,
+        "url": delivery.url,
+        "query": parse_qs(urlsplit(delivery.url).query, keep_blank_values=True),
+        "headers": delivery.headers,
         "body": body,
         "body_encoding": encoding,
         "json": _json_body(raw),
-        "signing": signing["kind"] if signing else None,
-        "chaos": row["chaos"].split(",") if row["chaos"] else [],
-        "scheduled_at": row["scheduled_at"],
-        "state": row["state"],
-        "attempts": row["attempts"],
-        "status": row["last_status"],
-        "error": row["last_error"],
-        "latency_ms": row["last_latency_ms"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "next_attempt_at": row["next_attempt_at"],
+        "signing": delivery.signing["kind"] if delivery.signing else None,
+        "chaos": delivery.chaos,
+        "scheduled_at": delivery.scheduled_at,
+        "state": delivery.state,
+        "attempts": delivery.attempts,
+        "status": delivery.last_status,
+        "error": delivery.last_error,
+        "latency_ms": delivery.last_latency_ms,
+        "created_at": delivery.created_at,
+        "updated_at": delivery.updated_at,
+        "next_attempt_at": delivery.next_attempt_at,
     }
 
 
-def attempt_view(row: Row) -> dict[str, Any]:
-    snippet = bytes(row["response_snippet"] or b"")
-    text, encoding = body_fields(snippet)
-    headers = json.loads(row["response_headers_json"]) if row["response_headers_json"] else []
+def attempt_view(attempt: StoredAttempt) -> dict[str, Any]:
+    text, encoding = body_fields(attempt.response_snippet)
     return {
-        "number": row["number"],
-        "started_at": row["started_at"],
-        "status": row["status"],
-        "latency_ms": row["latency_ms"],
-        "error": row["error"],
-        "response": {"headers": headers, "body": text, "body_encoding": encoding},
+        "number": attempt.number,
+        "started_at": attempt.started_at,
+        "status": attempt.status,
+        "latency_ms": attempt.latency_ms,
+        "error": attempt.error,
+        "response": {"headers": attempt.response_headers, "body": text,
+                     "body_encoding": encoding},
     }
 
 
-def delivery_detail(row: Row, attempts: list[Row]) -> dict[str, Any]:
-    return {**delivery_view(row), "attempt_log": [attempt_view(a) for a in attempts]}
+def delivery_detail(delivery: StoredDelivery, attempts: list[StoredAttempt]) -> dict[str, Any]:
+    return {**delivery_view(delivery), "attempt_log": [attempt_view(a) for a in attempts]}
 
 
-def run_view(row: Row, *, counts: dict[str, int] | None = None) -> dict[str, Any]:
-    expectations = row["expectations_json"]
+def run_view(run: StoredRun, *, counts: dict[str, int] | None = None) -> dict[str, Any]:
     view = {
-        "id": row["id"],
-        "scenario": row["scenario"],
-        "source": row["source"] or None,
-        "seed": row["seed"],
-        "mode": row["mode"],
-        "speed": row["speed"],
-        "target_base": row["target_base"],
-        "concurrency": row["concurrency"],
-        "state": row["state"],
-        "started_at": row["started_at"],
-        "finished_at": row["finished_at"],
-        "summary": json.loads(row["summary_json"] or "{}"),
-        "expectations": None if expectations is None else json.loads(expectations),
+        "id": run.id,
+        "scenario": run.scenario,
+        "source": run.source,
+        "seed": run.seed,
+        "mode": run.mode,
+        "speed": run.speed,
+        "target_base": run.target_base,
+        "concurrency": run.concurrency,
+        "state": run.state,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "summary": run.summary,
+        "expectations": run.expectations,
     }
     if counts is not None:
         view["deliveries"] = {state: counts.get(state, 0)

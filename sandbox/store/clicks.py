@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sandbox.store.records import Row
+from sandbox.store.records import StoredClick
 
 if TYPE_CHECKING:
     from sandbox.store import Store
@@ -61,19 +61,19 @@ class ClickRepository:
         except sqlite3.IntegrityError:
             raise DuplicateClick(click.click_id) from None
 
-    def get(self, click_id: str) -> Row | None:
+    def get(self, click_id: str) -> StoredClick | None:
         row: sqlite3.Row | None = self._store.connection().execute(
             "SELECT * FROM clicks WHERE click_id = ?", (click_id,)).fetchone()
-        return row
+        return None if row is None else stored_click(row)
 
-    def by_device(self, device_ids: list[str], *, before: float) -> list[Row]:
+    def by_device(self, device_ids: list[str], *, before: float) -> list[StoredClick]:
         """Clicks that passed one of ``device_ids``, at or before ``before`` (unix seconds)."""
         if not device_ids:
             return []
         marks = ", ".join("?" for _ in device_ids)
-        return list(self._store.connection().execute(
+        return [stored_click(row) for row in self._store.connection().execute(
             f"SELECT * FROM clicks WHERE device_id IN ({marks}) AND clicked_unix <= ? "
-            "ORDER BY clicked_unix", (*device_ids, before)))
+            "ORDER BY clicked_unix", (*device_ids, before))]
 
     def ids_since(self, *, network: str | None, since: str | None) -> list[str]:
         clauses, params = [], []
@@ -101,3 +101,11 @@ class ClickRepository:
 
     def count(self) -> int:
         return int(self._store.connection().execute("SELECT count(*) FROM clicks").fetchone()[0])
+
+
+def stored_click(row: sqlite3.Row) -> StoredClick:
+    return StoredClick(
+        row["click_id"], row["campaign"], row["network"], row["clicked_at"],
+        float(row["clicked_unix"]), row["ip"], row["user_agent"], row["platform"],
+        row["device_id"], json.loads(row["hints_json"] or "{}"),
+        json.loads(row["params_json"] or "{}"), row["redirect"])

@@ -7,13 +7,14 @@ and updated on the next ones; its attempts reference it by id.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sandbox.compact_json import compact_json
-from sandbox.store.records import Row
+from sandbox.store.records import StoredAttempt, StoredDelivery
 
 if TYPE_CHECKING:
     from sandbox.store import Store
@@ -186,33 +187,34 @@ class DeliveryRepository:
         result: dict[Hashable, int] = self._store.writer.run(write)
         return result
 
-    def get(self, delivery_id: int) -> Row | None:
+    def get(self, delivery_id: int) -> StoredDelivery | None:
         row: sqlite3.Row | None = self._store.connection().execute(
             "SELECT * FROM deliveries WHERE id = ?", (delivery_id,)
         ).fetchone()
-        return row
+        return None if row is None else stored_delivery(row)
 
-    def attempts(self, delivery_id: int) -> list[Row]:
-        return list(self._store.connection().execute(
+    def attempts(self, delivery_id: int) -> list[StoredAttempt]:
+        return [stored_attempt(row) for row in self._store.connection().execute(
             "SELECT * FROM attempts WHERE delivery_id = ? ORDER BY number, id", (delivery_id,)
-        ))
+        )]
 
     def page(
         self, filters: DeliveryFilter, *, limit: int, cursor: int | None, newest_first: bool
-    ) -> list[Row]:
+    ) -> list[StoredDelivery]:
         where, params = filters.where()
         if cursor is not None:
             where += (" AND " if where else " WHERE ") + ("id < ?" if newest_first else "id > ?")
             params.append(cursor)
         order = "DESC" if newest_first else "ASC"
         sql = f"SELECT * FROM deliveries{where} ORDER BY id {order} LIMIT ?"
-        return list(self._store.connection().execute(sql, [*params, limit]))
+        return [stored_delivery(r) for r in self._store.connection().execute(
+            sql, [*params, limit])]
 
-    def iterate(self, filters: DeliveryFilter) -> Iterator[Row]:
+    def iterate(self, filters: DeliveryFilter) -> Iterator[StoredDelivery]:
         where, params = filters.where()
-        yield from self._store.connection().execute(
-            f"SELECT * FROM deliveries{where} ORDER BY id", params
-        )
+        rows = self._store.connection().execute(
+            f"SELECT * FROM deliveries{where} ORDER BY id", params)
+        yield from map(stored_delivery, rows)
 
     def last_id(self) -> int:
         row = self._store.connection().execute("SELECT max(id) FROM deliveries").fetchone()
@@ -228,3 +230,23 @@ class DeliveryRepository:
             "SELECT state, count(*) FROM deliveries WHERE run_id = ? GROUP BY state", (run_id,)
         )
         return {str(state): int(count) for state, count in rows}
+
+
+def stored_delivery(row: sqlite3.Row) -> StoredDelivery:
+    return StoredDelivery(
+        row["id"], row["run_id"], row["postback_id"], row["seq"], row["kind"], row["network"],
+        row["campaign"], row["event_name"], row["click_id"], row["install_id"],
+        row["event_id"], row["method"], row["url"], json.loads(row["headers_json"]),
+        None if row["body"] is None else bytes(row["body"]),
+        json.loads(row["signing_json"]) if row["signing_json"] else None,
+        row["scheduled_at"], row["state"], row["attempts"], row["last_status"],
+        row["last_error"], row["last_latency_ms"],
+        row["chaos"].split(",") if row["chaos"] else [], row["created_at"], row["updated_at"],
+        row["next_attempt_at"])
+
+
+def stored_attempt(row: sqlite3.Row) -> StoredAttempt:
+    headers = row["response_headers_json"]
+    return StoredAttempt(row["number"], row["started_at"], row["status"], row["latency_ms"],
+                         row["error"], json.loads(headers) if headers else [],
+                         bytes(row["response_snippet"] or b""))

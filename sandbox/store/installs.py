@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sandbox.store.records import Row
+from sandbox.store.records import StoredEvent, StoredInstall
 
 if TYPE_CHECKING:
     from sandbox.store import Store
@@ -97,12 +97,12 @@ class InstallRepository:
         except sqlite3.IntegrityError:
             raise DuplicateInstall(install.install_id) from None
 
-    def get(self, install_id: str) -> Row | None:
+    def get(self, install_id: str) -> StoredInstall | None:
         row: sqlite3.Row | None = self._store.connection().execute(
             "SELECT * FROM installs WHERE install_id = ?", (install_id,)).fetchone()
-        return row
+        return None if row is None else stored_install(row)
 
-    def by_device(self, device_ids: Sequence[str]) -> Row | None:
+    def by_device(self, device_ids: Sequence[str]) -> StoredInstall | None:
         """The newest install that came with one of ``device_ids``."""
         if not device_ids:
             return None
@@ -111,13 +111,13 @@ class InstallRepository:
             "SELECT installs.* FROM device_ids JOIN installs USING (install_id) "
             f"WHERE device_ids.value IN ({marks}) ORDER BY installs.id DESC LIMIT 1",
             tuple(device_ids)).fetchone()
-        return row
+        return None if row is None else stored_install(row)
 
-    def by_click(self, click_id: str) -> list[Row]:
-        return list(self._store.connection().execute(
-            "SELECT * FROM installs WHERE click_id = ? ORDER BY id", (click_id,)))
+    def by_click(self, click_id: str) -> list[StoredInstall]:
+        return [stored_install(row) for row in self._store.connection().execute(
+            "SELECT * FROM installs WHERE click_id = ? ORDER BY id", (click_id,))]
 
-    def attributed(self, *, network: str | None, since: str | None) -> list[Row]:
+    def attributed(self, *, network: str | None, since: str | None) -> list[StoredInstall]:
         clauses, params = ["click_id IS NOT NULL"], []
         if network is not None:
             clauses.append("network = ?")
@@ -125,8 +125,8 @@ class InstallRepository:
         if since is not None:
             clauses.append("installed_at >= ?")
             params.append(since)
-        return list(self._store.connection().execute(
-            f"SELECT * FROM installs WHERE {' AND '.join(clauses)} ORDER BY id", params))
+        return [stored_install(row) for row in self._store.connection().execute(
+            f"SELECT * FROM installs WHERE {' AND '.join(clauses)} ORDER BY id", params)]
 
     def insert_event(self, event: NewEvent) -> None:
         try:
@@ -134,9 +134,9 @@ class InstallRepository:
         except sqlite3.IntegrityError:
             raise DuplicateEvent(event.event_id) from None
 
-    def events_of(self, install_id: str) -> list[Row]:
-        return list(self._store.connection().execute(
-            "SELECT * FROM events WHERE install_id = ? ORDER BY event_unix, id", (install_id,)))
+    def events_of(self, install_id: str) -> list[StoredEvent]:
+        return [stored_event(row) for row in self._store.connection().execute(
+            "SELECT * FROM events WHERE install_id = ? ORDER BY event_unix, id", (install_id,))]
 
     def occurrences(self, install_id: str, name: str) -> int:
         """How many times ``install_id`` already sent event ``name`` (dropped ones aside)."""
@@ -144,3 +144,17 @@ class InstallRepository:
             "SELECT count(*) FROM events WHERE install_id = ? AND name = ? AND dropped IS NULL",
             (install_id, name)).fetchone()
         return int(row[0])
+
+
+def stored_install(row: sqlite3.Row) -> StoredInstall:
+    return StoredInstall(
+        row["install_id"], row["platform"], row["att_status"], json.loads(row["device_json"]),
+        row["click_id"], row["match_type"], row["network"], row["campaign"],
+        row["installed_at"], float(row["installed_unix"]), row["received_at"], row["source"])
+
+
+def stored_event(row: sqlite3.Row) -> StoredEvent:
+    return StoredEvent(
+        row["event_id"], row["install_id"], row["name"], row["revenue"], row["currency"],
+        json.loads(row["params_json"] or "{}"), row["event_at"], float(row["event_unix"]),
+        row["received_at"], row["source"], row["dropped"])

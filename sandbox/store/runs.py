@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sandbox.store.records import Row
+from sandbox.store.records import StoredRun
 
 if TYPE_CHECKING:
     from sandbox.store import Store
@@ -79,17 +79,26 @@ class RunRepository:
         self._store.writer.run(lambda conn: conn.execute(
             "UPDATE runs SET expectations_json = ? WHERE id = ?", (text, run_id)))
 
-    def get(self, run_id: int) -> Row | None:
+    def get(self, run_id: int) -> StoredRun | None:
         row: sqlite3.Row | None = self._store.connection().execute(
             "SELECT * FROM runs WHERE id = ?", (run_id,)
         ).fetchone()
-        return row
+        return None if row is None else stored_run(row)
 
-    def page(self, *, limit: int, cursor: int | None) -> list[Row]:
+    def page(self, *, limit: int, cursor: int | None) -> list[StoredRun]:
         """Newest first; ``cursor`` is the last id of the previous page."""
         if cursor is None:
             sql, params = "SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit]
         else:
             sql, params = "SELECT * FROM runs WHERE id < ? ORDER BY id DESC LIMIT ?", [
                 cursor, limit]
-        return list(self._store.connection().execute(sql, params))
+        return [stored_run(row) for row in self._store.connection().execute(sql, params)]
+
+
+def stored_run(row: sqlite3.Row) -> StoredRun:
+    expectations = row["expectations_json"]
+    return StoredRun(
+        row["id"], row["scenario"], row["source"] or None, row["seed"], row["mode"],
+        row["speed"], row["target_base"], row["concurrency"], row["state"],
+        row["started_at"], row["finished_at"], json.loads(row["summary_json"] or "{}"),
+        None if expectations is None else json.loads(expectations))
