@@ -36,7 +36,7 @@ class RequestError(Exception):
 
 
 @dataclass(frozen=True)
-class Answer:
+class Response:
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes  # at most ``body_limit`` bytes
@@ -86,7 +86,7 @@ def target(url: str) -> URL:
 
 
 async def exchange(method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes | None,
-                   *, timeout: float, body_limit: int | None) -> Answer:
+                   *, timeout: float, body_limit: int | None) -> Response:
     """One request and its answer (its body cut at ``body_limit`` bytes; None: all of it).
     Raises RequestError, TimeoutError or aiohttp.ClientError."""
     address = target(url)
@@ -97,7 +97,7 @@ async def exchange(method: str, url: str, headers: Sequence[tuple[str, str]], bo
                 content, truncated = await response.read(), False
             else:
                 content, truncated = await _read_up_to(response, body_limit)
-            return Answer(response.status, tuple(response.headers.items()), content, truncated)
+            return Response(response.status, tuple(response.headers.items()), content, truncated)
 
 
 async def _read_up_to(response: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:

@@ -18,6 +18,8 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from sandbox.delivery.http import close_session, keep_sessions_on
+
 T = TypeVar("T")
 
 
@@ -29,8 +31,6 @@ class Worker:
         self._thread.start()
 
     def _serve(self) -> None:
-        from sandbox.delivery.http import keep_sessions_on
-
         keep_sessions_on(self.loop)
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
@@ -57,8 +57,6 @@ class Worker:
         return self._blocking.submit(function, *args)
 
     def stop(self, timeout: float = 5) -> None:
-        from sandbox.delivery.http import close_session
-
         if not self.loop.is_running():
             return
         with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):

@@ -20,8 +20,6 @@ KEY_NAMES: tuple[str, ...] = (
     "click_id", "event_name", "transaction_id", "device_id", "revenue", "currency",
 )
 
-
-
 StoreError = sqlite3.Error
 
 
