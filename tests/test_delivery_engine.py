@@ -138,6 +138,17 @@ def test_a_bad_url_fails_at_once(store: Store, clock: FakeClock) -> None:
     assert "http:// or https://" in row["last_error"] and clock.sleeps == []
 
 
+@pytest.mark.parametrize("header", [("X-Bad", "a\r\nInjected: 1"), ("Bad:Name", "v")])
+def test_a_header_that_would_split_the_request_fails_at_once(
+    plain: ScriptedServer, store: Store, clock: FakeClock, header: tuple[str, str]
+) -> None:
+    plain.answer(Answer(200))
+    deliver(store, clock, [planned(postback(f"{plain.url}/pb/x", headers=(header,)))])
+    row = only_delivery(store)
+    assert (row["state"], row["attempts"]) == ("failed", 1)
+    assert "cannot be sent" in row["last_error"] and plain.seen == []
+
+
 def test_the_attempt_log_keeps_the_request_and_the_answer(
     plain: ScriptedServer, store: Store, clock: FakeClock
 ) -> None:

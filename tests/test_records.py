@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sandbox.capture.keys import KEY_ALIASES
 from sandbox.capture.record import InboundRequest, build_record
 from sandbox.capture.view import capture_view
 from sandbox.store import Store
@@ -50,6 +51,10 @@ def test_a_capture_reads_back_as_it_was_written(tmp_path, query, headers, body, 
         assert newest == stored
     finally:
         store.close()
+
+
+def test_every_key_column_has_its_aliases_in_order():
+    assert tuple(KEY_ALIASES) == KEY_NAMES
 
 
 def test_a_missing_capture_is_none(tmp_path):

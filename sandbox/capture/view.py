@@ -29,15 +29,13 @@ def body_fields(raw: bytes) -> tuple[str, str]:
         return base64.b64encode(raw).decode("ascii"), "base64"
 
 
-def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
 def _parsed(text: str | None, limit: int | None, omitted: list[str], name: str) -> Any:
-    if text is not None and limit is not None and len(text) > limit:
+    if text is None:
+        return None
+    if limit is not None and len(text) > limit:
         omitted.append(name)
         return None
-    return _loads(text)
+    return json.loads(text)
 
 
 def capture_view(capture: StoredCapture, *, parsed_limit: int | None = None) -> dict[str, Any]:

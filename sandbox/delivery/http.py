@@ -12,9 +12,11 @@ AsyncClient reached about 400 requests/s here and aiohttp about 7,800/s (bench_d
 from __future__ import annotations
 
 import asyncio
+import json
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 from multidict import CIMultiDict
@@ -32,7 +34,12 @@ _long_lived: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 
 
 class RequestError(Exception):
-    """A request that cannot be sent as given (a URL without an http(s) scheme or a host)."""
+    """A request that cannot be sent as given (a URL without an http(s) scheme or a host, a
+    header with a line break)."""
+
+
+# Everything ``exchange`` raises for what the network (or the request's own text) does.
+NETWORK_ERRORS = (aiohttp.ClientError, RequestError, TimeoutError, OSError)
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,13 @@ class Response:
     headers: tuple[tuple[str, str], ...]
     body: bytes  # at most ``body_limit`` bytes
     truncated: bool
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
 
 
 def session() -> aiohttp.ClientSession:
@@ -85,11 +99,20 @@ def target(url: str) -> URL:
     return parsed
 
 
+def check_headers(headers: Sequence[tuple[str, str]]) -> None:
+    """A header that would split the request (a line break, a colon in its name) is refused
+    here rather than by the library mid-send."""
+    for name, value in headers:
+        if "\n" in name or "\r" in name or "\n" in value or "\r" in value or ":" in name:
+            raise RequestError(f"header {name[:100]!r} cannot be sent (line break or colon)")
+
+
 async def exchange(method: str, url: str, headers: Sequence[tuple[str, str]], body: bytes | None,
                    *, timeout: float, body_limit: int | None) -> Response:
     """One request and its answer (its body cut at ``body_limit`` bytes; None: all of it).
-    Raises RequestError, TimeoutError or aiohttp.ClientError."""
+    Raises one of ``NETWORK_ERRORS``."""
     address = target(url)
+    check_headers(headers)
     async with asyncio.timeout(timeout):
         async with session().request(method, address, headers=CIMultiDict(headers),
                                      data=body or None, allow_redirects=False) as response:

@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import aiohttp
-
 from sandbox.capture.replay import (
     DEFAULT_TIMEOUT,
     MAX_TIMEOUT,
@@ -17,8 +15,8 @@ from sandbox.capture.replay import (
     replay_request,
 )
 from sandbox.clock import Clock, SystemClock
-from sandbox.delivery.http import RequestError, exchange
-from sandbox.delivery.worker import worker
+from sandbox.delivery.http import NETWORK_ERRORS
+from sandbox.delivery.worker import fetch
 
 _UTF8_MAX = 4  # bytes per character: the bytes read for a snippet of SNIPPET_CHARS
 
@@ -29,10 +27,9 @@ def send(request: ReplayRequest, *, timeout: float = DEFAULT_TIMEOUT,
     started = clock.monotonic()
     limit = min(timeout, MAX_TIMEOUT)
     try:
-        answer = worker().run(exchange(request.method, request.url, request.headers,
-                                       request.body or None, timeout=limit,
-                                       body_limit=SNIPPET_CHARS * _UTF8_MAX))
-    except (aiohttp.ClientError, RequestError, TimeoutError, OSError) as error:
+        answer = fetch(request.method, request.url, request.headers, request.body or None,
+                       timeout=limit, body_limit=SNIPPET_CHARS * _UTF8_MAX)
+    except NETWORK_ERRORS as error:
         text = str(error) or (f"timed out after {limit:g}s" if isinstance(error, TimeoutError)
                               else "")
         return ReplayResult(
@@ -40,7 +37,7 @@ def send(request: ReplayRequest, *, timeout: float = DEFAULT_TIMEOUT,
             elapsed_ms=_ms(clock, started), headers=[], body="", body_truncated=False,
             error=f"{type(error).__name__}: {text}" if text else type(error).__name__,
         )
-    text = answer.body.decode("utf-8", "replace")
+    text = answer.text
     return ReplayResult(
         url=request.url, method=request.method, status=answer.status,
         elapsed_ms=_ms(clock, started), headers=list(answer.headers),

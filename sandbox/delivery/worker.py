@@ -15,10 +15,10 @@ import concurrent.futures
 import contextlib
 import os
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
-from sandbox.delivery.http import close_session, keep_sessions_on
+from sandbox.delivery.http import Response, close_session, exchange, keep_sessions_on
 
 T = TypeVar("T")
 
@@ -78,6 +78,15 @@ def worker() -> Worker:
         if _worker is None or _pid != os.getpid():
             _worker, _pid = Worker(), os.getpid()
         return _worker
+
+
+def fetch(method: str, url: str, headers: Sequence[tuple[str, str]] = (),
+          body: bytes | None = None, *, timeout: float, body_limit: int | None = None
+          ) -> Response:
+    """One request from synchronous code (forwarding, replay, the remote client), sent on the
+    worker's loop; raises one of ``sandbox.delivery.http.NETWORK_ERRORS``."""
+    return worker().run(exchange(method, url, headers, body, timeout=timeout,
+                                 body_limit=body_limit))
 
 
 def _stop_at_exit() -> None:

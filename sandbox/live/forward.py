@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiohttp
-
 from sandbox.capture.forwarding import (
     FORWARD_MARKER,
     HOP_BY_HOP,
@@ -18,8 +16,8 @@ from sandbox.capture.forwarding import (
 )
 from sandbox.capture.record import InboundRequest
 from sandbox.clock import Clock
-from sandbox.delivery.http import RequestError, exchange
-from sandbox.delivery.worker import worker
+from sandbox.delivery.http import NETWORK_ERRORS
+from sandbox.delivery.worker import fetch
 
 
 def forward(settings: ForwardSettings, request: InboundRequest, clock: Clock) -> dict[str, Any]:
@@ -32,14 +30,13 @@ def forward(settings: ForwardSettings, request: InboundRequest, clock: Clock) ->
     result: dict[str, Any] = {"url": url, "status": None, "headers": [], "body": None,
                               "error": None}
     try:
-        answer = worker().run(exchange(request.method, url, headers, request.body,
-                                       timeout=settings.timeout_ms / 1000,
-                                       body_limit=SNIPPET_BYTES))
+        answer = fetch(request.method, url, headers, request.body,
+                       timeout=settings.timeout_ms / 1000, body_limit=SNIPPET_BYTES)
         result.update(status=answer.status, headers=[list(h) for h in answer.headers],
-                      body=answer.body.decode("utf-8", "replace"))
+                      body=answer.text)
     except TimeoutError:
         result["error"] = f"timed out after {settings.timeout_ms} ms"
-    except (aiohttp.ClientError, RequestError, OSError) as exc:
+    except NETWORK_ERRORS as exc:
         result["error"] = f"{type(exc).__name__}: {exc}"
     result["latency_ms"] = round((clock.monotonic() - started) * 1000, 3)
     return result

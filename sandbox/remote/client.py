@@ -3,48 +3,17 @@
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp
-
 from sandbox.compact_json import compact_json
-from sandbox.delivery.http import RequestError, exchange
-from sandbox.delivery.worker import worker
+from sandbox.delivery.http import NETWORK_ERRORS, Response
+from sandbox.delivery.worker import fetch
 from sandbox.errors import ConfigError, SandboxError
 
 DEFAULT_SERVER = "http://127.0.0.1:8377"
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A sandbox's answer: status and body."""
-
-    status_code: int
-    content: bytes
-
-    @property
-    def text(self) -> str:
-        return self.content.decode("utf-8", "replace")
-
-    def json(self) -> Any:
-        return json.loads(self.content)
-
-
-def fetch(method: str, url: str, *, headers: Sequence[tuple[str, str]] = (),
-          body: bytes | None = None, timeout: float = 60) -> Reply:
-    """One request with the one HTTP client, on the process's worker. Raises
-    aiohttp.ClientError, RequestError, TimeoutError or OSError for what the network does."""
-    answer = worker().run(exchange(method, url, headers, body, timeout=timeout,
-                                   body_limit=None))
-    return Reply(answer.status, answer.body)
-
-
-_UNREACHABLE = (aiohttp.ClientError, RequestError, TimeoutError, OSError)
 
 
 class SandboxClient:
@@ -62,7 +31,7 @@ class SandboxClient:
         self.close()
 
     def request(self, method: str, path: str, *, json: Any = None,
-                params: Mapping[str, Any] | None = None, timeout: float = 60) -> Reply:
+                params: Mapping[str, Any] | None = None, timeout: float = 60) -> Response:
         """One call; transport failures and error answers become clear SandboxErrors."""
         url = f"{self.url}{path}"
         if params:
@@ -72,18 +41,18 @@ class SandboxClient:
             headers.append(("Content-Type", "application/json"))
             body = compact_json(json).encode()
         try:
-            answer = fetch(method, url, headers=headers, body=body, timeout=timeout)
-        except _UNREACHABLE as exc:
+            answer = fetch(method, url, headers, body, timeout=timeout)
+        except NETWORK_ERRORS as exc:
             reason = str(exc) or type(exc).__name__
             raise ConfigError(f"cannot reach the sandbox at {self.url}: {reason}") from None
-        if answer.status_code >= 400 and answer.status_code != 417:
+        if answer.status >= 400 and answer.status != 417:
             try:
                 error = answer.json()["error"]
                 raise SandboxError(error["message"], code=error["code"],
-                                   status=answer.status_code, field=error.get("field"))
+                                   status=answer.status, field=error.get("field"))
             except (ValueError, KeyError, TypeError):
-                raise SandboxError(f"{self.url}{path}: {answer.status_code} "
-                                   f"{answer.text[:200]}", status=answer.status_code) from None
+                raise SandboxError(f"{self.url}{path}: {answer.status} "
+                                   f"{answer.text[:200]}", status=answer.status) from None
         return answer
 
     def assert_(self, documents: Any, *, wait: float = 0) -> dict[str, Any]:
@@ -137,9 +106,9 @@ def wait_until_up(url: str, *, timeout: float = 30, interval: float = 0.1) -> fl
     started = time.monotonic()
     while True:
         try:
-            if fetch("GET", f"{url.rstrip('/')}/api/ping", timeout=2).status_code == 200:
+            if fetch("GET", f"{url.rstrip('/')}/api/ping", timeout=2).status == 200:
                 return time.monotonic() - started
-        except _UNREACHABLE:
+        except NETWORK_ERRORS:
             pass
         if time.monotonic() - started > timeout:
             raise TimeoutError(f"no sandbox answered at {url} within {timeout:g} s")
@@ -151,7 +120,7 @@ def is_sandbox(url: str, *, timeout: float = 2) -> bool:
     try:
         answer = fetch("GET", f"{url.rstrip('/')}/api/health", timeout=timeout)
         body = answer.json()
-    except (*_UNREACHABLE, ValueError):
+    except (*NETWORK_ERRORS, ValueError):
         return False
-    return (answer.status_code == 200 and isinstance(body, dict)
+    return (answer.status == 200 and isinstance(body, dict)
             and body.get("status") == "ok" and "postbacks" in body and "version" in body)

@@ -19,8 +19,3 @@ class ForwardRepository:
         text = json.dumps(upstream, ensure_ascii=False, separators=(",", ":"))
         self._store.writer.run(lambda conn: conn.execute(
             "UPDATE captures SET forward_json = ? WHERE id = ?", (text, capture_id)))
-
-    def upstream(self, capture_id: int) -> dict[str, Any] | None:
-        row = self._store.connection().execute(
-            "SELECT forward_json FROM captures WHERE id = ?", (capture_id,)).fetchone()
-        return None if row is None or row[0] is None else dict(json.loads(row[0]))

@@ -117,17 +117,6 @@ class InstallRepository:
         return [stored_install(row) for row in self._store.connection().execute(
             "SELECT * FROM installs WHERE click_id = ? ORDER BY id", (click_id,))]
 
-    def attributed(self, *, network: str | None, since: str | None) -> list[StoredInstall]:
-        clauses, params = ["click_id IS NOT NULL"], []
-        if network is not None:
-            clauses.append("network = ?")
-            params.append(network)
-        if since is not None:
-            clauses.append("installed_at >= ?")
-            params.append(since)
-        return [stored_install(row) for row in self._store.connection().execute(
-            f"SELECT * FROM installs WHERE {' AND '.join(clauses)} ORDER BY id", params)]
-
     def insert_event(self, event: NewEvent) -> None:
         try:
             self._store.writer.run(lambda conn: insert_events(conn, [event]))

@@ -33,12 +33,8 @@ def to_number(value: object) -> float | None:
     return None
 
 
-def sql_number(value: object) -> float | None:
-    """sandbox_number(x): the float of a number or numeric string, else NULL."""
-    return to_number(value) if isinstance(value, str) or is_number(value) else None
-
-
-# Registered on every connection (name -> (arity, function)).
+# Registered on every connection (name -> (arity, function)): sandbox_number(x) is the float
+# of a number or numeric string, else NULL.
 SQL_FUNCTIONS: dict[str, tuple[int, Callable[[object], float | None]]] = {
-    "sandbox_number": (1, sql_number),
+    "sandbox_number": (1, to_number),
 }
