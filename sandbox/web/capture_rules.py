@@ -1,10 +1,12 @@
 """What happens to a request that is captured, whichever server face took it in.
 
-The WSGI face (``receiver.py``, used in process and by tests) and the ASGI face
-(``capture_asgi.py``, the served path) both hand over an ``InboundRequest``; ``CaptureDesk``
-decides the rest: the record, the channel's settings and verification, the write that counts
-and stores it, and what follows the commit (log line, pruning, forwarding, the answer's body).
-Only how a request is read and how its write is committed differ between the faces.
+The WSGI face (``receiver.py``, used in process and by tests), the ASGI face
+(``capture_asgi.py``, the served path) and the MMP ingest endpoints (``ingest.py``, through
+``keep``) all hand over an ``InboundRequest``; ``CaptureDesk`` decides the rest: the record,
+the channel's settings and verification, the write that counts and stores it, and what
+follows the commit (log line, pruning, forwarding, the answer's body). Only how a request is
+read and how its write is committed differ between the faces. The app owns one desk
+(``SandboxContext.desk``).
 """
 
 from __future__ import annotations
@@ -223,6 +225,15 @@ class CaptureDesk:
         else:
             write = write_capture(record, decide(answer_settings, 0))
         return Taken(request, write, settings.forward)
+
+    def keep(self, request: InboundRequest, answer: Answer, note: str | None = None) -> int:
+        """Store a request that a route of the sandbox answered itself (the MMP ingest
+        endpoints), interpreted like every capture; ``note`` says why it was refused or
+        dropped. Its id once committed."""
+        record = build_record(request, decoded_limit=self.limits.max_decoded, refused=note,
+                              parse_limits=self.parse_limits)
+        capture_id, _ = self.store.writer.run(write_capture(record, answer))
+        return int(capture_id)
 
     def stored(self, taken: Taken, capture_id: int, answer: Answer) -> str:
         """After the commit: the log line; the answer's body text."""
