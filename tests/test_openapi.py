@@ -10,7 +10,7 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 
 from sandbox.web import openapi
-from sandbox.web.entry import PING_PATH
+from sandbox.web.paths import PING_PATH
 
 DOC = openapi.document()
 

@@ -3,7 +3,8 @@
 When the sandbox is bound beyond 127.0.0.1 (or given ``--token``), /api/ (except /api/health
 and /api/ping) and /ui/ need ``Authorization: Bearer <token>`` or the session cookie that
 ``/ui/login`` sets. The receiver, /c/, /mmp/ and /static/ stay open. The cookie holds a
-random session id that ``/ui/logout`` ends on every worker (``sessions.py``).
+random session id that ``/ui/logout`` ends on every worker (``sessions.py``). Which paths
+are guarded is said once, in ``paths.py``.
 
 CSRF: a state-changing request (not GET/HEAD/OPTIONS) to /api/ or /ui/ is refused when the
 browser says it came from another site (``Sec-Fetch-Site: cross-site``/``same-site`` or an
@@ -28,14 +29,11 @@ from sandbox.clock import Clock
 from sandbox.errors import ConfigError, SandboxError
 from sandbox.store.sessions import SessionRepository
 from sandbox.web.page_headers import PAGE_HEADERS, is_page
+from sandbox.web.paths import LOGIN_PATH, LOGOUT_PATH, is_guarded
 from sandbox.web.sessions import SESSION_LIFETIME, Sessions
 
 StartResponse = Callable[..., Any]
 SESSION_COOKIE = "sandbox_session"
-LOGIN_PATH = "/ui/login"
-LOGOUT_PATH = "/ui/logout"
-OPEN_PATHS = frozenset({"/api/health", "/api/ping"})
-GUARDED_PREFIXES = ("/api", "/ui")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_LOGIN_BODY = 4096
 DEFAULT_NEXT = "/ui/"
@@ -66,12 +64,6 @@ class Denial:
         start_response(f"{self.status} {'Unauthorized' if self.status == 401 else 'Forbidden'}",
                        headers)
         return [body]
-
-
-def is_guarded(path: str) -> bool:
-    if path in OPEN_PATHS or path in (LOGIN_PATH, LOGOUT_PATH):
-        return False
-    return any(path == p or path.startswith(p + "/") for p in GUARDED_PREFIXES)
 
 
 def _cookie(environ: dict[str, Any], name: str) -> str | None:

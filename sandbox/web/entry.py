@@ -4,8 +4,8 @@
 (``capture_asgi.py``), the sandbox's own routes on a thread pool (``wsgi_bridge.py``).
 ``SandboxWSGI`` is the same app for in-process use (tests, the WSGI test client).
 
-Reserved prefixes (the sandbox's own routes): /api/, /ui/, /static/, /c/, /mmp/, and / itself.
-Everything else, /pb/<channel>/... included, goes to the lean receiver. Before the app, the
+The sandbox's own routes are the prefixes of ``paths.py`` (its one table) and / itself;
+everything else, /pb/<channel>/... included, goes to the lean receiver. Before the app, the
 sandbox's own routes get the same URL and header limits as the receiver (414/431) and the
 admin gate (token, login cookie, CSRF: see ``auth.py``).
 """
@@ -25,9 +25,10 @@ from sandbox.errors import SandboxError
 from sandbox.settings import Settings, load_settings, with_admin_token
 from sandbox.web import logs
 from sandbox.web.app import create_app
-from sandbox.web.auth import LOGIN_PATH, LOGOUT_PATH, AdminGate
+from sandbox.web.auth import AdminGate
 from sandbox.web.capture_asgi import AsyncReceiver, Receive, Scope, Send
 from sandbox.web.context import SandboxContext
+from sandbox.web.paths import LOGIN_PATH, LOGOUT_PATH, PING_PATH, is_own_route
 from sandbox.web.receiver import (
     Receiver,
     head_refusal,
@@ -39,20 +40,10 @@ from sandbox.web.wsgi_bridge import WSGIBridge
 
 log = logging.getLogger("sandbox.web")
 
-RESERVED_PREFIXES = ("/api", "/ui", "/static", "/c", "/mmp")
 # Threads for the sandbox's own routes: enough for 50+ held long-polls and live streams with
 # the API still answering; they start on demand.
 APP_THREADS = 128
-PING_PATH = "/api/ping"  # answered here, before the app: liveness without the database
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def is_reserved(path: str) -> bool:
-    if path.startswith("/pb/"):  # the common case, decided at once
-        return False
-    if path in ("", "/"):
-        return True
-    return any(path == p or path.startswith(p + "/") for p in RESERVED_PREFIXES)
 
 
 class SandboxWSGI:
@@ -76,7 +67,7 @@ class SandboxWSGI:
             start_response("200 OK", [("Content-Type", "application/json"),
                                       ("Content-Length", "11")])
             return [b'{"ok":true}']
-        if is_reserved(path):
+        if is_own_route(path):
             return self._own_route(path, environ, start_response)
         return self.receiver(environ, start_response)
 
@@ -121,7 +112,7 @@ class SandboxASGI:
             elif path == PING_PATH:
                 await send(PING_START)
                 await send(PING_BODY)
-            elif is_reserved(path):
+            elif is_own_route(path):
                 await self.own_routes(scope, receive, send)
             else:
                 await self.captures(scope, receive, send)
