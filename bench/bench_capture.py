@@ -4,7 +4,9 @@ Starts `postback-sandbox serve` (granian, default workers) on a fresh database, 
 (Debian's package) with 50 connections: the no-op /api/ping route first (the same server's
 ceiling), then GET and POST postbacks. Each is the median of 3 runs, with the server's CPU time
 per request (all its processes and threads). After each postback run it compares what wrk saw
-acknowledged (2xx) with what the database holds.
+acknowledged (2xx) with what the database holds, and measures the queryable rate: captures
+divided by the time from the first request until the last one is visible, derived, to
+``/api/postbacks?click_id=...``, with the deriver's lag (captures still raw) when wrk stopped.
 
 With ``--baseline DIR`` (another source tree, such as a git worktree of an older commit), a
 second server runs from that tree beside this one and the runs alternate between them: on a
@@ -26,6 +28,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
+import uuid
 from pathlib import Path
 
 from sandbox.remote.process import RunningServer, start_server
@@ -35,10 +40,15 @@ local body = os.getenv("WRK_BODY")
 local method = os.getenv("WRK_METHOD") or "GET"
 local fixed = os.getenv("WRK_FIXED") == "1"
 local n = 0
+local threads = 0
+function setup(thread)  -- a click id prefix per wrk thread: every click id is unique
+  threads = threads + 1
+  thread:set("tid", threads)
+end
 function request()
   if fixed then return wrk.request() end
   n = n + 1
-  local path = "/pb/bench/install?click_id=c" .. n ..
+  local path = "/pb/bench/install?click_id=c" .. tid .. "-" .. n ..
     "&event=install&idfa=8C6CBC0D-5F43-4765-A6E6-84DFF3D24707"
   if method == "POST" then
     return wrk.format("POST", path, {["Content-Type"] = "application/json"}, body)
@@ -94,6 +104,27 @@ def count(db: Path) -> int:
         return int(conn.execute("SELECT count(*) FROM captures").fetchone()[0])
 
 
+def raw_left(db: Path) -> int:
+    """Captures not derived yet (0 for a tree from before derivation moved off the request
+    path, which derived every capture before answering)."""
+    with sqlite3.connect(db) as conn:
+        try:
+            return int(conn.execute(
+                "SELECT count(*) FROM captures WHERE derived = 0").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
+
+
+def visible(server: RunningServer, marker: str) -> None:
+    """Send one more postback, then read it back through the API: the read answers once every
+    capture before it is derived (or, on an older tree, at once: it derived inline)."""
+    base = server.url
+    urllib.request.urlopen(f"{base}/pb/bench/install?click_id={marker}").read()
+    with urllib.request.urlopen(f"{base}/api/postbacks?click_id={marker}") as answer:
+        found = json.loads(answer.read())
+    assert found["postbacks"], f"marker {marker} not visible"
+
+
 LOADS = (
     ("no-op /api/ping (ceiling)", "/api/ping", "GET"),
     ("GET postback", "/", "GET"),
@@ -108,12 +139,18 @@ def measure(server: RunningServer, path: str, method: str, args: argparse.Namesp
     cpu_before = server_cpu_seconds(server.process.pid)
     # The Lua request() builds the postback path; /api/ping keeps its own path.
     target = path if path != "/" else "/pb/bench/install"
+    started = time.monotonic()
     run = wrk(server.url, target, duration=args.duration, connections=args.connections,
               method=method, script=script)
+    if path == "/":
+        # Queryable: from the first request until the last is visible, derived, to the API.
+        run["lag"] = raw_left(server.db)
+        visible(server, f"marker-{uuid.uuid4().hex}")
+        run["queryable"] = (run["ok"] + 1) / (time.monotonic() - started)
     cpu = server_cpu_seconds(server.process.pid) - cpu_before
     run["cpu_us"] = cpu / max(run["ok"] + run["bad"], 1) * 1e6
     if path == "/":
-        run["recorded"] = count(server.db) - before
+        run["recorded"] = count(server.db) - before - 1
     return run
 
 
@@ -127,6 +164,10 @@ def report(name: str, results: dict[str, list[dict]]) -> None:
         cpu = statistics.median(r["cpu_us"] for r in runs)
         line = f"  {label:28} {rps:9,.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
         line += f"  server CPU {cpu:4.0f} us/req  ({rps / ceiling:.2f} of ceiling)"
+        if "queryable" in runs[0]:
+            queryable = statistics.median(r["queryable"] for r in runs)
+            lag = statistics.median(r["lag"] for r in runs)
+            line += f"\n  {'':28} queryable {queryable:9,.0f}/s  deriver lag at the end {lag:,.0f}"
         if "recorded" in runs[0]:
             acked = sum(r["ok"] for r in runs)
             recorded = sum(r["recorded"] for r in runs)
@@ -143,7 +184,11 @@ def compare(results: dict[str, list[dict]], baseline: dict[str, list[dict]]) -> 
         pairs = list(zip(runs, baseline[label], strict=True))
         rps = statistics.median(run["rps"] / base["rps"] for run, base in pairs)
         cpu = statistics.median(run["cpu_us"] / base["cpu_us"] for run, base in pairs)
-        print(f"  {label:28} requests/s x{rps:.3f}  server CPU per request x{cpu:.3f}")
+        line = f"  {label:28} requests/s x{rps:.3f}  server CPU per request x{cpu:.3f}"
+        if "queryable" in runs[0]:
+            ready = statistics.median(run["queryable"] / base["queryable"] for run, base in pairs)
+            line += f"  queryable x{ready:.3f}"
+        print(line)
 
 
 def main() -> None:
@@ -161,6 +206,9 @@ def main() -> None:
     if args.baseline and not (args.baseline / "sandbox" / "__init__.py").is_file():
         sys.exit(f"--baseline {args.baseline}: expected a source tree with sandbox/ in it")
     work = Path(tempfile.mkdtemp(prefix="bench-capture-"))
+    # Out of any source tree: `python -m sandbox` puts the working folder first on the path,
+    # which would shadow --baseline's PYTHONPATH.
+    os.chdir(work)
     script = work / "postback.lua"
     script.write_text(LUA)
     options = ["--workers", str(args.workers)]

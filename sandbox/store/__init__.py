@@ -18,6 +18,7 @@ from sandbox.store.channels import ChannelRepository
 from sandbox.store.checkpointer import WAL_LIMIT, Checkpointer
 from sandbox.store.clicks import ClickRepository
 from sandbox.store.deliveries import DeliveryRepository
+from sandbox.store.derivation import DerivationRepository
 from sandbox.store.forwards import ForwardRepository
 from sandbox.store.installs import InstallRepository
 from sandbox.store.live_config import LiveConfigRepository
@@ -42,6 +43,7 @@ class Store:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        self.closed = False
         try:
             conn = self.connection()
             conn.execute("PRAGMA journal_mode=WAL")
@@ -55,6 +57,7 @@ class Store:
                                          None if lock is None else f"{self.path}-wal")
         self.writer = GroupWriter(self.connection, lock, self._committed)
         self.captures = CaptureRepository(self)
+        self.derivation = DerivationRepository(self)
         self.channels = ChannelRepository(self)
         self.runs = RunRepository(self)
         self.deliveries = DeliveryRepository(self)
@@ -99,6 +102,7 @@ class Store:
         return conn
 
     def close(self) -> None:
+        self.closed = True
         self.checkpointer.stop()
         if self._all:
             self.checkpointer.checkpoint()

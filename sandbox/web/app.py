@@ -11,8 +11,10 @@ from sandbox.clock import Clock, SystemClock
 from sandbox.resources import static_dir
 from sandbox.settings import Settings, load_settings
 from sandbox.store import Store
+from sandbox.store.retention import RetentionPolicy
 from sandbox.web.api import api
 from sandbox.web.assert_api import assert_api
+from sandbox.web.capture_rules import CaptureDesk, ReceiverLimits
 from sandbox.web.config_file import apply_config_file
 from sandbox.web.context import IdConverter, SandboxContext
 from sandbox.web.errors import register_error_handlers
@@ -37,9 +39,12 @@ def create_app(
     app.json = BoundedJSONProvider(app)
     app.json.sort_keys = False
     app.url_map.converters["id"] = IdConverter
-    context = SandboxContext(
-        store=store or Store(settings.db), clock=clock or SystemClock(), settings=settings
-    )
+    store = store or Store(settings.db)
+    clock = clock or SystemClock()
+    retention = RetentionPolicy(max_postbacks=settings.max_postbacks,
+                                max_age_seconds=settings.max_age_seconds)
+    desk = CaptureDesk(store, clock, ReceiverLimits.from_settings(settings), retention)
+    context = SandboxContext(store=store, clock=clock, settings=settings, desk=desk)
     app.extensions["sandbox"] = context
     apply_config_file(context.store, settings.config)
 

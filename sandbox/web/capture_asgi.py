@@ -187,6 +187,7 @@ class AsyncReceiver:
         return request.method, answer, text
 
     def close(self) -> None:
+        self.desk.close()
         self.commits.close()
         self.side_work.shutdown(wait=False, cancel_futures=True)
 

@@ -9,12 +9,13 @@ Only how a request is read and how its write is committed differ between the fac
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 from dataclasses import dataclass
 
 from sandbox.capture.channels import Answer, decide, default_body
+from sandbox.capture.derive import DeriveLimits
+from sandbox.capture.deriver import Deriver
 from sandbox.capture.forwarding import ForwardSettings, is_forwarded, loop_guarded
 from sandbox.capture.record import (
     CHANNEL_PATTERN,
@@ -23,9 +24,9 @@ from sandbox.capture.record import (
     CaptureRecord,
     InboundRequest,
     ParseLimits,
-    build_record,
+    raw_record,
 )
-from sandbox.capture.trust import ChannelSettings, judge, parse_channel, stored_replay_key
+from sandbox.capture.trust import ChannelSettings, cached_channel, judge, stored_replay_key
 from sandbox.clock import Clock
 from sandbox.errors import SandboxError
 from sandbox.live.forward import forward
@@ -175,11 +176,6 @@ def verification_refusal(result: Verdict, status: int) -> Refusal:
 NO_SETTINGS = ChannelSettings()
 
 
-@functools.lru_cache(maxsize=256)
-def _parse_settings(texts: tuple[str, str | None, str | None]) -> ChannelSettings:
-    return parse_channel(*texts)
-
-
 @dataclass(frozen=True)
 class Taken:
     """A request taken in: the write that stores it, and where to forward it afterwards."""
@@ -201,19 +197,25 @@ class CaptureDesk:
                                         limits.max_json_depth)
         self.retention = Retention(store, retention or RetentionPolicy(), clock)
         self.keyring = SandboxKeyring(store)  # read only for channels with a skan profile
+        self.deriver = Deriver(store, DeriveLimits(limits.max_decoded, self.parse_limits),
+                               sandbox_keys=self.keyring.trusted)
+        store.derivation.on_wait = self.deriver.hurry
+        self.deriver.nudge()  # captures a previous run left raw
+
+    def close(self) -> None:
+        self.deriver.stop()
 
     def take(self, request: InboundRequest, refused: Refusal | None) -> Taken:
-        """Interpret the request and decide how it is written (the answer may depend on the
-        channel's request count, which only the write transaction knows)."""
-        record = build_record(
-            request, decoded_limit=self.limits.max_decoded,
-            refused=refused.reason if refused else None, parse_limits=self.parse_limits,
-        )
+        """Decide how the request is written: raw, with its answer (which may depend on the
+        channel's request count, which only the write transaction knows). Only what the
+        answer depends on happens here; the deriver interprets the rest after the commit."""
         settings = NO_SETTINGS
         if refused is None:
-            settings, refused = self._channel_settings(record.channel)
-        if refused is None and settings.profile is not None:
-            refused = self._verify(settings.profile, request, record)
+            settings, refused = self._channel_settings(request.channel)
+        record = raw_record(request)
+        profile = settings.profile
+        if refused is None and profile is not None and profile.mode == "enforce":
+            refused = self._verify(profile, request, record)
         if refused is not None:
             record.refused = refused.reason
             return Taken(request, write_capture(record, refused.answer), None)
@@ -224,9 +226,19 @@ class CaptureDesk:
             write = write_capture(record, decide(answer_settings, 0))
         return Taken(request, write, settings.forward)
 
+    def keep(self, request: InboundRequest, answer: Answer, note: str | None = None) -> int:
+        """Store a request that a route of the sandbox answered itself (the MMP ingest
+        endpoints): raw, like every capture, and derived after. ``note`` says why it was
+        refused or dropped. Its id once committed."""
+        write = write_capture(raw_record(request, note), answer)
+        capture_id, _ = self.store.writer.run(write)
+        self.deriver.nudge()
+        return int(capture_id)
+
     def stored(self, taken: Taken, capture_id: int, answer: Answer) -> str:
         """After the commit: the log line; the answer's body text."""
         request = taken.request
+        self.deriver.nudge()
         log.info("capture %s %s %s %s -> %s", capture_id, request.channel,
                  request.method, request.path, answer.status)
         return default_body(capture_id) if answer.body is None else answer.body
@@ -256,7 +268,7 @@ class CaptureDesk:
         if texts is None:
             return NO_SETTINGS, None
         try:
-            return _parse_settings(texts), None
+            return cached_channel(texts), None
         except SandboxError as exc:  # e.g. an env secret missing in this process
             return NO_SETTINGS, refusal(500, "bad_channel_config",
                                         f"channel {channel!r} settings: {exc.message}")

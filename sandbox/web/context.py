@@ -1,4 +1,5 @@
-"""What every blueprint needs from the app: the store, the clock, the settings."""
+"""What every blueprint needs from the app: the store, the clock, the settings, the capture
+desk."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from werkzeug.routing import IntegerConverter, Map
 from sandbox.clock import Clock
 from sandbox.settings import Settings
 from sandbox.store import Store
+from sandbox.web.capture_rules import CaptureDesk
 
 
 class IdConverter(IntegerConverter):
@@ -24,6 +26,7 @@ class SandboxContext:
     store: Store
     clock: Clock
     settings: Settings
+    desk: CaptureDesk  # every capture goes through it, the MMP ingest endpoints' too
 
 
 def sandbox() -> SandboxContext:

@@ -23,7 +23,6 @@ from flask import Flask
 
 from sandbox.errors import SandboxError
 from sandbox.settings import Settings, load_settings, with_admin_token
-from sandbox.store.retention import RetentionPolicy
 from sandbox.web import logs
 from sandbox.web.app import create_app
 from sandbox.web.auth import LOGIN_PATH, LOGOUT_PATH, AdminGate
@@ -31,7 +30,6 @@ from sandbox.web.capture_asgi import AsyncReceiver, Receive, Scope, Send
 from sandbox.web.context import SandboxContext
 from sandbox.web.receiver import (
     Receiver,
-    ReceiverLimits,
     head_refusal,
     request_headers,
     request_path,
@@ -62,11 +60,8 @@ class SandboxWSGI:
         self.app = app
         context: SandboxContext = app.extensions["sandbox"]
         settings = context.settings
-        self.limits = ReceiverLimits.from_settings(settings)
-        retention = RetentionPolicy(
-            max_postbacks=settings.max_postbacks, max_age_seconds=settings.max_age_seconds
-        )
-        self.receiver = Receiver(context.store, context.clock, self.limits, retention)
+        self.limits = context.desk.limits
+        self.receiver = Receiver(context.desk)
         self.gate = AdminGate(settings.token, required=settings.requires_token,
                               sessions=context.store.sessions, clock=context.clock)
 

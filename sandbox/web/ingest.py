@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from flask import Blueprint, Response, current_app, request
 
 from sandbox.capture.channels import Answer
-from sandbox.capture.record import InboundRequest, ParseLimits, build_record
+from sandbox.capture.record import InboundRequest
 from sandbox.clock import iso_utc
 from sandbox.delivery.plan import Planned
 from sandbox.errors import SandboxError
@@ -91,10 +91,8 @@ def handle(work: Callable[[LiveModel], Outcome]) -> Response:
         log.exception("ingest request to %s failed", request.path)
         outcome = _refused(SandboxError(f"internal error: {type(exc).__name__}",
                                         code="internal_error", status=500))
-    record = build_record(_inbound(body), decoded_limit=context.settings.max_decoded_body,
-                          refused=outcome.note, parse_limits=ParseLimits.of(context.settings))
-    context.store.captures.insert(record, Answer(
-        outcome.status, {"Content-Type": outcome.content_type}, outcome.body, 0))
+    context.desk.keep(_inbound(body), Answer(
+        outcome.status, {"Content-Type": outcome.content_type}, outcome.body, 0), outcome.note)
     live_delivery().send(outcome.planned)
     return Response(outcome.body, outcome.status, content_type=outcome.content_type)
 

@@ -14,10 +14,8 @@ from urllib.parse import quote
 
 from sandbox.capture.channels import Answer
 from sandbox.capture.record import InboundRequest
-from sandbox.clock import Clock, iso_utc
-from sandbox.store import Store
+from sandbox.clock import iso_utc
 from sandbox.store.records import StoreError
-from sandbox.store.retention import RetentionPolicy
 from sandbox.web.capture_rules import (
     REFUSED_PREFIX_BYTES,
     CaptureDesk,
@@ -94,14 +92,11 @@ def read_body(environ: dict[str, Any], limit: int) -> tuple[bytes, int, bool]:
 
 
 class Receiver:
-    def __init__(
-        self, store: Store, clock: Clock, limits: ReceiverLimits,
-        retention: RetentionPolicy | None = None,
-    ) -> None:
-        self.desk = CaptureDesk(store, clock, limits, retention)
-        self.store = store
-        self.clock = clock
-        self.limits = limits
+    def __init__(self, desk: CaptureDesk) -> None:
+        self.desk = desk
+        self.store = desk.store
+        self.clock = desk.clock
+        self.limits = desk.limits
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = request_path(environ)
