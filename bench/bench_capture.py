@@ -37,6 +37,8 @@ from pathlib import Path
 
 from sandbox.remote.process import RunningServer, start_server
 
+THIS_TREE = Path(__file__).resolve().parent.parent
+
 LUA = r"""
 local body = os.getenv("WRK_BODY")
 local method = os.getenv("WRK_METHOD") or "GET"
@@ -208,19 +210,20 @@ def main() -> None:
         sys.exit("wrk is not installed: apt-get install wrk")
     if args.baseline and not (args.baseline / "sandbox" / "__init__.py").is_file():
         sys.exit(f"--baseline {args.baseline}: expected a source tree with sandbox/ in it")
+    baseline = args.baseline.resolve() if args.baseline else None
     work = Path(tempfile.mkdtemp(prefix="bench-capture-"))
     # Out of any source tree: `python -m sandbox` puts the working folder first on the path,
-    # which would shadow --baseline's PYTHONPATH.
+    # which would shadow the PYTHONPATH that says which tree each server runs.
     os.chdir(work)
     script = work / "postback.lua"
     script.write_text(LUA)
     options = ["--workers", str(args.workers)]
-    servers = {"this tree": start_server(work / "bench.db", args=options)}
+    servers = {"this tree": start_server(work / "bench.db", args=options,
+                                         env={"PYTHONPATH": str(THIS_TREE)})}
     try:
-        if args.baseline:
-            servers["baseline"] = start_server(
-                work / "baseline.db", args=options,
-                env={"PYTHONPATH": str(args.baseline.resolve())})
+        if baseline:
+            servers["baseline"] = start_server(work / "baseline.db", args=options,
+                                               env={"PYTHONPATH": str(baseline)})
         results: dict[str, dict[str, list[dict]]] = {name: {} for name in servers}
         for label, path, method in LOADS:
             for number in range(args.runs):
@@ -237,10 +240,10 @@ def main() -> None:
         report(name, figures)
     if args.baseline:
         compare(results["this tree"], results["baseline"])
-    baseline = f" --baseline {args.baseline}" if args.baseline else ""
+    again = f" --baseline {args.baseline}" if args.baseline else ""
     print("rerun: python bench/bench_capture.py "
           f"--duration {args.duration} --runs {args.runs} --connections {args.connections}"
-          f"{baseline}")
+          f"{again}")
 
 
 if __name__ == "__main__":
