@@ -66,6 +66,8 @@ def test_an_install_with_a_click_id_is_attributed_and_postbacked(client, wsgi, s
     assert (delivery["run_id"], delivery["kind"], delivery["attempts"]) == (None, "install", 3)
     [capture] = mmp_captures(client)
     assert capture["path"] == "/mmp/v1/installs" and capture["response"]["status"] == 201
+    # Interpreted by the capture desk like any postback: parsed body, keys pulled out.
+    assert capture["json"]["click_id"] == click_id and capture["keys"]["click_id"] == click_id
 
 
 def test_device_id_match_within_the_lookback_attributes_without_a_click_id(client, clock):

@@ -3,12 +3,12 @@ forward settings are stored with the channel's, ``sandbox/store/channels.py``)."
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
+
+from sandbox.compact_json import compact_json
 
 if TYPE_CHECKING:
     from sandbox.store import Store
-
 
 
 class ForwardRepository:
@@ -16,6 +16,6 @@ class ForwardRepository:
         self._store = store
 
     def record_upstream(self, capture_id: int, upstream: dict[str, Any]) -> None:
-        text = json.dumps(upstream, ensure_ascii=False, separators=(",", ":"))
+        text = compact_json(upstream)
         self._store.writer.run(lambda conn: conn.execute(
             "UPDATE captures SET forward_json = ? WHERE id = ?", (text, capture_id)))

@@ -14,15 +14,14 @@ from dataclasses import dataclass
 class Prefix:
     path: str
     guarded: bool  # behind the admin token / login cookie when the sandbox requires one
-    serves: str
 
 
 PREFIXES = (
-    Prefix("/api", True, "the JSON API"),
-    Prefix("/ui", True, "the inspector"),
-    Prefix("/static", False, "the inspector's assets"),
-    Prefix("/c", False, "the click tracker"),
-    Prefix("/mmp", False, "the fake MMP's ingest endpoints"),
+    Prefix("/api", True),  # the JSON API
+    Prefix("/ui", True),  # the inspector
+    Prefix("/static", False),  # the inspector's assets
+    Prefix("/c", False),  # the click tracker
+    Prefix("/mmp", False),  # the fake MMP's ingest endpoints
 )
 PING_PATH = "/api/ping"  # answered before the app: liveness without the database
 LOGIN_PATH = "/ui/login"
