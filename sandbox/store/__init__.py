@@ -25,6 +25,7 @@ from sandbox.store.numbers import SQL_FUNCTIONS
 from sandbox.store.runs import RunRepository
 from sandbox.store.schema import MIGRATIONS, migrate
 from sandbox.store.sessions import SessionRepository
+from sandbox.store.settings_version import SettingsVersion
 from sandbox.store.skan_keys import SkanKeyRepository
 from sandbox.store.space import SpaceReserve, WriteHealth, is_disk_full
 from sandbox.store.writer import GroupWriter
@@ -53,6 +54,7 @@ class Store:
         self.write_health = WriteHealth(None if lock is None else f"{self.path}.health")
         self.checkpointer = Checkpointer(self.connection, self.reserve.restore,
                                          None if lock is None else f"{self.path}-wal")
+        self.settings_version = SettingsVersion(None if lock is None else f"{self.path}.settings")
         self.writer = GroupWriter(self.connection, lock, self._committed)
         self.captures = CaptureRepository(self)
         self.channels = ChannelRepository(self)
@@ -103,6 +105,7 @@ class Store:
         if self._all:
             self.checkpointer.checkpoint()
         self.writer.close()
+        self.settings_version.close()
         self.write_health.close()
         with self._all_lock:
             for conn in self._all:

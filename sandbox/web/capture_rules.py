@@ -38,8 +38,10 @@ from sandbox.store import Store
 from sandbox.store.captures import CaptureWrite, write_capture, write_numbered
 from sandbox.store.records import StoreError
 from sandbox.store.retention import Retention, RetentionPolicy
+from sandbox.web.logs import HotLog
 
 log = logging.getLogger("sandbox.capture")
+capture_log = HotLog("sandbox.capture")
 REFUSED_PREFIX_BYTES = 4096
 
 
@@ -207,10 +209,7 @@ class CaptureDesk:
     def take(self, request: InboundRequest, refused: Refusal | None) -> Taken:
         """Interpret the request and decide how it is written (the answer may depend on the
         channel's request count, which only the write transaction knows)."""
-        record = build_record(
-            request, decoded_limit=self.limits.max_decoded,
-            refused=refused.reason if refused else None, parse_limits=self.parse_limits,
-        )
+        record = self._record(request, refused.reason if refused else None)
         settings = NO_SETTINGS
         if refused is None:
             settings, refused = self._channel_settings(record.channel)
@@ -230,16 +229,19 @@ class CaptureDesk:
         """Store a request that a route of the sandbox answered itself (the MMP ingest
         endpoints), interpreted like every capture; ``note`` says why it was refused or
         dropped. Its id once committed."""
-        record = build_record(request, decoded_limit=self.limits.max_decoded, refused=note,
-                              parse_limits=self.parse_limits)
-        capture_id, _ = self.store.writer.run(write_capture(record, answer))
+        capture_id, _ = self.store.writer.run(write_capture(self._record(request, note), answer))
         return int(capture_id)
+
+    def _record(self, request: InboundRequest, refused: str | None) -> CaptureRecord:
+        """The request interpreted within this sandbox's limits."""
+        return build_record(request, decoded_limit=self.limits.max_decoded, refused=refused,
+                            parse_limits=self.parse_limits)
 
     def stored(self, taken: Taken, capture_id: int, answer: Answer) -> str:
         """After the commit: the log line; the answer's body text."""
         request = taken.request
-        log.info("capture %s %s %s %s -> %s", capture_id, request.channel,
-                 request.method, request.path, answer.status)
+        capture_log.info(f"capture {capture_id} {request.channel} {request.method} "
+                         f"{request.path} -> {answer.status}")
         return default_body(capture_id) if answer.body is None else answer.body
 
     def prune(self) -> None:
