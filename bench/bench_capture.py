@@ -5,9 +5,8 @@ Starts `postback-sandbox serve` (granian, default workers) on a fresh database, 
 ceiling), then GET and POST postbacks. Each is the median of 3 runs, with the server's CPU time
 per request (all its processes and threads). After each postback run it compares what wrk saw
 acknowledged (2xx) with what the database holds, and measures the queryable rate: captures
-divided by the time from the first request until the last one is readable, whole, through
-``/api/postbacks?click_id=...``: a design that only moves work later than the answer shows it
-there.
+divided by the time from the first request until the last one is visible, derived, to
+``/api/postbacks?click_id=...``, with the deriver's lag (captures still raw) when wrk stopped.
 
 With ``--baseline DIR`` (another source tree, such as a git worktree of an older commit), a
 second server runs from that tree beside this one and the runs alternate between them: on a
@@ -107,9 +106,20 @@ def count(db: Path) -> int:
         return int(conn.execute("SELECT count(*) FROM captures").fetchone()[0])
 
 
+def raw_left(db: Path) -> int:
+    """Captures not derived yet (0 for a tree from before derivation moved off the request
+    path, which derived every capture before answering)."""
+    with sqlite3.connect(db) as conn:
+        try:
+            return int(conn.execute(
+                "SELECT count(*) FROM captures WHERE derived = 0").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
+
+
 def visible(server: RunningServer, marker: str) -> None:
-    """Send one more postback, then read it back through the API (a tree that interprets
-    captures after answering must answer once every capture before the read is)."""
+    """Send one more postback, then read it back through the API: the read answers once every
+    capture before it is derived (or, on an older tree, at once: it derived inline)."""
     base = server.url
     urllib.request.urlopen(f"{base}/pb/bench/install?click_id={marker}").read()
     with urllib.request.urlopen(f"{base}/api/postbacks?click_id={marker}") as answer:
@@ -135,7 +145,8 @@ def measure(server: RunningServer, path: str, method: str, args: argparse.Namesp
     run = wrk(server.url, target, duration=args.duration, connections=args.connections,
               method=method, script=script)
     if path == "/":
-        # Queryable: from the first request until the last is readable, whole, through the API.
+        # Queryable: from the first request until the last is visible, derived, to the API.
+        run["lag"] = raw_left(server.db)
         visible(server, f"marker-{uuid.uuid4().hex}")
         run["queryable"] = run["ok"] / (time.monotonic() - started)
     cpu = server_cpu_seconds(server.process.pid) - cpu_before
@@ -157,7 +168,8 @@ def report(name: str, results: dict[str, list[dict]]) -> None:
         line += f"  server CPU {cpu:4.0f} us/req  ({rps / ceiling:.2f} of ceiling)"
         if "queryable" in runs[0]:
             queryable = statistics.median(r["queryable"] for r in runs)
-            line += f"\n  {'':28} queryable {queryable:9,.0f}/s"
+            lag = statistics.median(r["lag"] for r in runs)
+            line += f"\n  {'':28} queryable {queryable:9,.0f}/s  deriver lag at the end {lag:,.0f}"
         if "recorded" in runs[0]:
             acked = sum(r["ok"] for r in runs)
             recorded = sum(r["recorded"] for r in runs)
@@ -198,7 +210,7 @@ def main() -> None:
     baseline = args.baseline.resolve() if args.baseline else None
     work = Path(tempfile.mkdtemp(prefix="bench-capture-"))
     # Out of any source tree: `python -m sandbox` puts the working folder first on the path,
-    # which would shadow the PYTHONPATH that says which tree each server runs.
+    # which would shadow --baseline's PYTHONPATH.
     os.chdir(work)
     script = work / "postback.lua"
     script.write_text(LUA)

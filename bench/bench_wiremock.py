@@ -5,7 +5,7 @@ Starts `postback-sandbox serve` (its defaults) on a fresh database and WireMock 
 answering 200 to any request, then runs wrk (50 connections, unique click ids) GET and POST
 postbacks against each, alternating which goes first. Prints each figure (median of the
 runs): requests/s and the queryable rate (until the last request can be read back: for the
-sandbox, through its API), the sandbox-to-WireMock ratios, and checks that
+sandbox, derived and visible to its API), the sandbox-to-WireMock ratios, and checks that
 both kept every request they acknowledged (the sandbox's captures table, WireMock's journal count).
 
 The jar is installed with npm into ~/.cache/postback-sandbox/wiremock on first use.
@@ -105,8 +105,8 @@ def main() -> None:
     wiremock, wiremock_url = start_wiremock(work)
     urls = {"sandbox": sandbox.url, "WireMock": wiremock_url}
     stored = {"sandbox": lambda: count(sandbox.db), "WireMock": lambda: journal_count(wiremock_url)}
-    # Queryable: until the last request can be read back (the sandbox: through its API;
-    # WireMock: its in-memory journal answers a count at once).
+    # Queryable: until the last request can be read back (the sandbox: derived, through its
+    # API; WireMock: its in-memory journal answers a count at once).
     readable = {"sandbox": lambda: visible(sandbox, f"marker-{time.monotonic_ns()}"),
                 "WireMock": lambda: journal_count(wiremock_url)}
     results: dict[str, dict[str, list[dict]]] = {name: {} for name in urls}

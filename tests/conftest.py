@@ -1,21 +1,22 @@
-"""Shared fixtures: a live server on a free loopback port, an app and client on a temp DB."""
+"""Shared fixtures: a live server on a free loopback port; the served app (the one the server
+runs) in process on a temp DB and a fake clock, with a client."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, settings
-from werkzeug.test import Client
 
 from sandbox.clock import FakeClock
 from sandbox.remote.process import RunningServer, start_server
 from sandbox.settings import load_settings
 from sandbox.store import Store
-from sandbox.web.entry import SandboxWSGI, build
+from sandbox.web.entry import SandboxASGI, build
+from tests.served import ServedApp, ServedClient
 
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -42,14 +43,34 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def wsgi(store: Store, clock: FakeClock, db_path: Path) -> SandboxWSGI:
-    """The whole sandbox (receiver + Flask app) in process, on a fake clock."""
-    return build(load_settings({"db": str(db_path)}, environ={}), clock=clock, store=store)
+def serve() -> Iterator[Callable[[SandboxASGI], ServedClient]]:
+    """Serve a built app in process (on its own loop, as the server starts it) for this test;
+    a client for it. Each is stopped when the test ends, before its store closes."""
+    started: list[ServedApp] = []
+
+    def start(asgi: SandboxASGI) -> ServedClient:
+        started.append(ServedApp(asgi))
+        return ServedClient(started[-1])
+
+    yield start
+    for served in reversed(started):
+        served.close()
 
 
 @pytest.fixture
-def client(wsgi: SandboxWSGI) -> Client:
-    return Client(wsgi)
+def client(serve: Callable[[SandboxASGI], ServedClient], store: Store, clock: FakeClock,
+           db_path: Path) -> ServedClient:
+    """The whole sandbox in process, on a fake clock."""
+    return serve(build(load_settings({"db": str(db_path)}, environ={}), clock=clock,
+                       store=store))
+
+
+@pytest.fixture
+def served(client: ServedClient) -> ServedApp:
+    """The app behind ``client`` (its Flask app is ``.app``)."""
+    application = client.application
+    assert isinstance(application, ServedApp)
+    return application
 
 
 @pytest.fixture(scope="session")

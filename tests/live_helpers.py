@@ -6,7 +6,7 @@ from typing import Any
 
 from werkzeug.test import Client
 
-from sandbox.web.entry import SandboxWSGI
+from tests.served import ServedApp
 
 IOS_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
           "(KHTML, like Gecko) Mobile/15E148")
@@ -48,7 +48,7 @@ def click(client: Client, campaign: str = "launch", **params: str) -> str:
     return str(answer.json["click_id"])
 
 
-def wait_for_deliveries(wsgi: SandboxWSGI) -> None:
-    delivery = wsgi.app.extensions.get("sandbox.live_delivery")
+def wait_for_deliveries(served: ServedApp) -> None:
+    delivery = served.app.extensions.get("sandbox.live_delivery")
     if delivery is not None:
         assert delivery.wait(30)

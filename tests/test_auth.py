@@ -16,15 +16,16 @@ from sandbox.settings import load_settings, with_admin_token
 from sandbox.store import Store
 from sandbox.web.auth import safe_next
 from sandbox.web.entry import build
+from tests.served import ServedClient
 
 TOKEN = "test-admin-token-123"
 
 
 @pytest.fixture
-def exposed(store: Store, clock: FakeClock, db_path: Path) -> Client:
+def exposed(serve, store: Store, clock: FakeClock, db_path: Path) -> ServedClient:
     """The sandbox as if bound to 0.0.0.0 with an admin token."""
     settings = load_settings({"db": str(db_path), "host": "0.0.0.0", "token": TOKEN}, environ={})
-    return Client(build(settings, clock=clock, store=store))
+    return serve(build(settings, clock=clock, store=store))
 
 
 def bearer(token: str = TOKEN) -> dict[str, str]:

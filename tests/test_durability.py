@@ -94,3 +94,28 @@ def test_sigkill_under_concurrent_load_loses_no_acknowledged_capture(tmp_path: P
         stored = {row[0] for row in conn.execute("SELECT id FROM captures")}
     missing = set(acknowledged) - stored
     assert not missing, f"{len(missing)} acknowledged captures lost"
+
+
+def test_sigkill_while_the_deriver_is_behind_loses_nothing_and_derives_it_all(tmp_path: Path):
+    db = tmp_path / "behind.db"
+    # Its derivers wait an hour: every acknowledged capture stays raw until the kill.
+    server = start_server(db, env={"SANDBOX_DERIVE_DELAY": "3600"})
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            batches = list(pool.map(lambda s: _send_many(server.url, s, 40), range(8)))
+        with sqlite3.connect(db) as conn:
+            raw = conn.execute("SELECT count(*) FROM captures WHERE derived = 0").fetchone()[0]
+        assert raw == 8 * 40  # acknowledged, committed, none derived yet
+    finally:
+        server.kill()
+    again = start_server(db)
+    try:
+        stored = {p["id"]: p for p in _all(again.url, "load")}
+    finally:
+        again.stop()
+    acknowledged = {i for batch in batches for i in batch}
+    assert set(stored) == acknowledged
+    assert all(p["keys"]["click_id"] == p["query"]["click_id"][0] for p in stored.values())
+    assert all(p["json"] is not None for p in stored.values())
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM captures WHERE derived = 0").fetchone()[0] == 0

@@ -50,7 +50,7 @@ def configure_mmp(tmp_path: Path, store, text: str) -> None:
 # --- canonical S2S ------------------------------------------------------------------------
 
 
-def test_an_install_with_a_click_id_is_attributed_and_postbacked(client, wsgi, store):
+def test_an_install_with_a_click_id_is_attributed_and_postbacked(client, served, store):
     configure(client)
     click_id = click(client)
     done = install(client, click_id=click_id, att_status="denied")
@@ -61,7 +61,7 @@ def test_an_install_with_a_click_id_is_attributed_and_postbacked(client, wsgi, s
     assert postback["url"] == (f"http://127.0.0.1:9/pb/net1/install?click_id={click_id}"
                                f"&install_id={done['install_id']}"
                                "&idfa=00000000-0000-0000-0000-000000000000")
-    wait_for_deliveries(wsgi)
+    wait_for_deliveries(served)
     delivery = client.get(f"/api/deliveries?click_id={click_id}").json["deliveries"][0]
     assert (delivery["run_id"], delivery["kind"], delivery["attempts"]) == (None, "install", 3)
     [capture] = mmp_captures(client)
@@ -86,7 +86,7 @@ def test_an_unknown_click_id_is_organic_with_a_note(client):
     assert "never issued" in done["attribution"]["note"]
 
 
-def test_an_event_renders_its_networks_template(client, wsgi):
+def test_an_event_renders_its_networks_template(client, served):
     configure(client)
     done = install(client, click_id=click(client))
     answer = client.post("/mmp/v1/events", json={
@@ -97,7 +97,7 @@ def test_an_event_renders_its_networks_template(client, wsgi):
                                                        "&currency=USD")
     other = client.post("/mmp/v1/events", json={"device": {"idfv": IDFV}, "name": "level"})
     assert other.status_code == 201 and other.json["postbacks"] == []
-    wait_for_deliveries(wsgi)
+    wait_for_deliveries(served)
 
 
 @pytest.mark.parametrize("path,body,field", [
@@ -144,13 +144,13 @@ def test_canonical_parsers_answer_a_request_or_a_clear_error(body):
 # --- AppsFlyer ----------------------------------------------------------------------------
 
 
-def test_appsflyer_documented_example_is_accepted(client, wsgi, store):
+def test_appsflyer_documented_example_is_accepted(client, served, store):
     configure(client)
     install(client, click_id=click(client))
     answer = client.post("/mmp/appsflyer/inappevent/id525463029", json=AF_EXAMPLE,
                          headers={"authentication": "dev-key"})
     assert answer.status_code == 200 and answer.data == b"ok"
-    wait_for_deliveries(wsgi)
+    wait_for_deliveries(served)
     event = store.connection().execute("SELECT * FROM events").fetchone()
     assert (event["name"], event["revenue"], event["currency"], event["event_at"]) == (
         "af_purchase", 4.99, "USD", "2026-01-05T12:00:00.000000Z")
@@ -249,7 +249,7 @@ def test_adjust_bad_requests_answer_like_adjust(client, tmp_path, store, query, 
     assert mmp_captures(client)[0]["refused"] is not None
 
 
-def test_adjust_session_of_a_new_device_is_an_attributed_install(client, wsgi, store):
+def test_adjust_session_of_a_new_device_is_an_attributed_install(client, served, store):
     configure(client)
     click_id = click(client, gaid="38400000-8cf0-11bd-b23e-10b96e40000d")
     query = "s2s=1&app_token=4w565xzmb54d&gps_adid=38400000-8cf0-11bd-b23e-10b96e40000d"
@@ -260,4 +260,4 @@ def test_adjust_session_of_a_new_device_is_an_attributed_install(client, wsgi, s
     assert client.get(f"/mmp/adjust/session?{query}").status_code == 200
     names = [r[0] for r in store.connection().execute("SELECT name FROM events")]
     assert names == ["session"]
-    wait_for_deliveries(wsgi)
+    wait_for_deliveries(served)

@@ -166,6 +166,7 @@ def test_detail_shows_json_tree_form_table_and_decoded_body(populated):
 
 def test_verdict_and_explanation_are_shown(populated, store):
     detail = json.dumps({"explanation": "signature <b>mismatch</b>", "expected": "ab"})
+    store.derivation.settle()  # the edit below must come after the deriver's write
     store.connection().execute(
         "UPDATE captures SET verdict = 'invalid', verdict_detail_json = ?, lint_json = ? "
         "WHERE id = 1", (detail, json.dumps([{"level": "warn", "message": "no tx id"}])))

@@ -25,9 +25,9 @@ LIMITS = {"max_headers": 20, "max_header_bytes": 2048, "max_url": 512, "max_json
 
 
 @pytest.fixture
-def tight(store: Store, clock: FakeClock, db_path: Path) -> Client:
+def tight(serve, store: Store, clock: FakeClock, db_path: Path) -> Client:
     settings = load_settings({"db": str(db_path), **LIMITS}, environ={})
-    return Client(build(settings, clock=clock, store=store))
+    return serve(build(settings, clock=clock, store=store))
 
 
 def last(client: Client) -> dict[str, Any]:

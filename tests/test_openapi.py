@@ -15,9 +15,9 @@ from sandbox.web.paths import PING_PATH
 DOC = openapi.document()
 
 
-def app_routes(wsgi) -> set[tuple[str, str]]:
+def app_routes(served) -> set[tuple[str, str]]:
     routes = {(PING_PATH, "get")}
-    for rule in wsgi.app.url_map.iter_rules():
+    for rule in served.app.url_map.iter_rules():
         if not rule.rule.startswith(("/api/", "/mmp/", "/c/")):
             continue
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
@@ -30,9 +30,9 @@ def test_document_is_valid_openapi():
     validate(DOC)
 
 
-def test_paths_are_exactly_the_app_routes(wsgi):
+def test_paths_are_exactly_the_app_routes(served):
     documented = {(path, method) for path, item in DOC["paths"].items() for method in item}
-    assert documented == app_routes(wsgi)
+    assert documented == app_routes(served)
 
 
 def validator_for(schema_name: str) -> Draft202012Validator:

@@ -14,7 +14,7 @@ from tests.test_live_loop import click_and_install, delivered_timeline, eventual
 
 
 @pytest.fixture
-def loop(client, wsgi):
+def loop(client, served):
     """A network and campaign; ``attributed()`` makes a click and its attributed install."""
     configure(client)
 
@@ -27,7 +27,7 @@ def loop(client, wsgi):
         return click_id, answer.json["install_id"]
 
     yield attributed
-    wait_for_deliveries(wsgi)
+    wait_for_deliveries(served)
 
 
 def reconcile(client, query: str = "channel=net1") -> tuple[int, dict]:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from werkzeug.test import Client
 
 from sandbox.capture.replay import REPLAY_HEADER, replay_request
 from sandbox.clock import FakeClock
@@ -87,12 +88,12 @@ def test_a_bad_url_is_refused_naming_the_field(url):
     assert caught.value.field == "url"
 
 
-def test_replay_api_refuses_a_cross_origin_browser_request(client, wsgi):
+def test_replay_api_refuses_a_cross_origin_browser_request(client, served):
     client.get("/pb/net1?click_id=a")
     request = {"json": {"url": "http://127.0.0.1:9/"}, "headers": {"Origin": "http://evil.test"}}
     assert client.post("/api/postbacks/1/replay", **request).status_code == 403
-    # The blueprint's own check, behind the WSGI entry's admin gate:
-    answer = wsgi.app.test_client().post("/api/postbacks/1/replay", **request)
+    # The blueprint's own check, behind the app's admin gate (``Gated``), without the gate:
+    answer = Client(served.app.wsgi_app.app).post("/api/postbacks/1/replay", **request)
     assert answer.status_code == 403
     assert answer.json["error"]["code"] == "bad_origin"
 

@@ -264,7 +264,7 @@ def test_secret_from_env_and_masked_in_channel_view(client, monkeypatch):
         "env": "T7_NET_TOKEN"}
 
 
-def test_config_file_configures_verification(tmp_path: Path, monkeypatch, clock):
+def test_config_file_configures_verification(tmp_path: Path, monkeypatch, clock, serve):
     monkeypatch.setenv("T7_WH_SECRET", WEBHOOK_SECRET)
     config = tmp_path / "sandbox.yaml"
     config.write_text(
@@ -276,8 +276,7 @@ def test_config_file_configures_verification(tmp_path: Path, monkeypatch, clock)
     try:
         app = build(load_settings({"db": str(db), "config": str(config)}, environ={}),
                     clock=clock, store=store)
-        from werkzeug.test import Client
-        client = Client(app)
+        client = serve(app)
         assert client.post("/pb/hooks", data=BODY).status_code == 401
         request = signed(PROFILES["standard_webhooks"], "hooks", at=clock.now())
         assert send(client, request).status_code == 202

@@ -187,6 +187,17 @@ def _body_kind(mime: str, payload: bytes) -> str | None:
     return "json" if not mime and _JSON_START.match(payload) else None
 
 
+def raw_record(request: InboundRequest, refused: str | None = None) -> CaptureRecord:
+    """The request as the request path commits it: raw parts and the answer's reasons only;
+    ``sandbox/capture/derive.py`` fills in the rest from these same parts."""
+    return CaptureRecord(
+        channel=request.channel, method=request.method, path=request.path,
+        query_string=request.query_string, query={}, headers=request.headers,
+        body=request.body, received_at=request.received_at, body_size=request.body_size,
+        remote_addr=request.remote_addr, content_type=None, refused=refused, derived=False,
+    )
+
+
 def build_record(
     request: InboundRequest, *, decoded_limit: int, refused: str | None = None,
     parse_limits: ParseLimits | None = None,

@@ -9,6 +9,7 @@ request into a ``Verdict`` with the shared signing core, so sender and receiver 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -70,6 +71,13 @@ def parse_channel(
         profile = parse_verification(json.loads(verification_text))
     forward = None if forward_text is None else parse_forward(json.loads(forward_text))
     return ChannelSettings(answer, profile, forward)
+
+
+@functools.lru_cache(maxsize=256)
+def cached_channel(texts: tuple[str, str | None, str | None]) -> ChannelSettings:
+    """``parse_channel`` of a channel's stored texts, parsed once per distinct texts (every
+    capture reads them; a change to the settings is a change to the texts)."""
+    return parse_channel(*texts)
 
 
 def verification_view(raw: Any, *, reveal: bool) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from sandbox.store.channels import ChannelRepository
 from sandbox.store.checkpointer import WAL_LIMIT, Checkpointer
 from sandbox.store.clicks import ClickRepository
 from sandbox.store.deliveries import DeliveryRepository
+from sandbox.store.derivation import DerivationRepository
 from sandbox.store.forwards import ForwardRepository
 from sandbox.store.installs import InstallRepository
 from sandbox.store.live_config import LiveConfigRepository
@@ -43,6 +44,7 @@ class Store:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        self.closed = False
         try:
             conn = self.connection()
             conn.execute("PRAGMA journal_mode=WAL")
@@ -57,6 +59,7 @@ class Store:
         self.settings_version = SettingsVersion(None if lock is None else f"{self.path}.settings")
         self.writer = GroupWriter(self.connection, lock, self._committed)
         self.captures = CaptureRepository(self)
+        self.derivation = DerivationRepository(self)
         self.channels = ChannelRepository(self)
         self.runs = RunRepository(self)
         self.deliveries = DeliveryRepository(self)
@@ -101,6 +104,7 @@ class Store:
         return conn
 
     def close(self) -> None:
+        self.closed = True
         self.checkpointer.stop()
         if self._all:
             self.checkpointer.checkpoint()

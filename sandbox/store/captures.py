@@ -1,4 +1,8 @@
-"""Captures: the hot insert path and the indexed look-ups behind the API."""
+"""Captures: the hot insert path and the indexed look-ups behind the API.
+
+Every read of capture contents first waits for the deriver (``derivation.settle``): a read
+sees every capture committed before it began, derived.
+"""
 
 from __future__ import annotations
 
@@ -22,15 +26,15 @@ _COLUMNS = (
     "decoded_body", "form_json", "json_body", "body_note", "content_type", "content_encoding",
     "remote_addr", "received_at", "body_size", "refused", "response_status",
     "response_headers_json", "response_body", "verdict", "verdict_detail_json", "lint_json",
-    "replay_key", *KEY_NAMES,
+    "replay_key", *KEY_NAMES, "derived",
 )
 # What reads select, in StoredCapture's order (the key columns folded into ``keys``).
-_READ = ("id, channel, method, path, query_string, query_json, headers_json, body, "
+READ = ("id, channel, method, path, query_string, query_json, headers_json, body, "
          "decoded_body, form_json, json_body, body_note, content_type, content_encoding, "
          "remote_addr, received_at, body_size, refused, response_status, "
          "response_headers_json, response_body, verdict, verdict_detail_json, lint_json, "
          f"{', '.join(KEY_NAMES)}, replay_key, forward_json")
-_KEYS_AT = 24  # where the key columns start in a row of _READ
+_KEYS_AT = 24  # where the key columns start in a row of READ
 
 
 def _loads(text: str | None) -> Any:
@@ -38,7 +42,7 @@ def _loads(text: str | None) -> Any:
 
 
 def stored_capture(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> StoredCapture:
-    """A row of ``SELECT {_READ}`` as a record (a cursor row factory)."""
+    """A row of ``SELECT {READ}`` as a record (a cursor row factory)."""
     keys_end = _KEYS_AT + len(KEY_NAMES)
     return StoredCapture(
         row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), json.loads(row[6]),
@@ -85,7 +89,7 @@ def _row_values(record: CaptureRecord, answer: Answer) -> tuple[Any, ...]:
         record.verdict,
         None if record.verdict_detail is None else compact_json(record.verdict_detail),
         compact_json(record.lint) if record.lint else None, record.replay_key,
-        *(keys.get(name) for name in KEY_NAMES),
+        *(keys.get(name) for name in KEY_NAMES), None if record.derived else 0,
     )
 
 
@@ -188,6 +192,11 @@ class CaptureFilter:
         params.extend(self.extra_params)
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
+    @property
+    def derived(self) -> bool:
+        """Whether it reads what the deriver fills in (else only what was committed raw)."""
+        return bool(self.keys or self.text or self.extra_sql)
+
 
 class CaptureRepository:
     def __init__(self, store: Store) -> None:
@@ -214,20 +223,23 @@ class CaptureRepository:
         result: tuple[int, Answer] = self._store.writer.run(write_numbered(record, decide))
         return result
 
-    def accepted_before(self, channel: str, replay_key: str) -> bool:
-        """Whether an earlier capture on ``channel`` with this replay key was answered 2xx
-        (a copy of an accepted delivery is a replay; one after a failure is a retry)."""
+    def accepted_before(self, channel: str, replay_key: str,
+                        before_id: int = SQLITE_MAX_INT) -> bool:
+        """Whether an earlier capture on ``channel`` (below ``before_id``) with this replay key
+        was answered 2xx (a copy of an accepted delivery is a replay; one after a failure is a
+        retry)."""
         row = self._store.connection().execute(
-            "SELECT 1 FROM captures WHERE replay_key = ? AND channel = ? "
+            "SELECT 1 FROM captures WHERE replay_key = ? AND channel = ? AND id < ? "
             "AND response_status BETWEEN 200 AND 299 LIMIT 1",
-            (replay_key, channel),
+            (replay_key, channel, before_id),
         ).fetchone()
         return row is not None
 
     def get(self, capture_id: int) -> StoredCapture | None:
         if not 0 <= capture_id <= SQLITE_MAX_INT:  # a URL can name any integer
             return None
-        found = _read(self._store.connection(), f"SELECT {_READ} FROM captures WHERE id = ?",
+        self._store.derivation.settle()
+        found = _read(self._store.connection(), f"SELECT {READ} FROM captures WHERE id = ?",
                       (capture_id,))
         return found[0] if found else None
 
@@ -235,18 +247,19 @@ class CaptureRepository:
         self, filters: CaptureFilter, *, limit: int, before_id: int | None = None,
         after_id: int | None = None, newest_first: bool = True,
     ) -> list[StoredCapture]:
+        settled = self._store.derivation.settle()
         where, params = filters.where()
-        bounds = []
+        bounds = ["id <= ?"]
+        params.append(settled)
         if before_id is not None:
             bounds.append("id < ?")
             params.append(before_id)
         if after_id is not None:
             bounds.append("id > ?")
             params.append(after_id)
-        if bounds:
-            where = (where + " AND " if where else " WHERE ") + " AND ".join(bounds)
+        where = (where + " AND " if where else " WHERE ") + " AND ".join(bounds)
         order = "DESC" if newest_first else "ASC"
-        sql = f"SELECT {_READ} FROM captures{where} ORDER BY id {order} LIMIT ?"
+        sql = f"SELECT {READ} FROM captures{where} ORDER BY id {order} LIMIT ?"
         return _read(self._store.connection(), sql, [*params, limit])
 
     def iterate(self, filters: CaptureFilter, *, batch: int = 1000) -> Iterator[StoredCapture]:
@@ -260,7 +273,12 @@ class CaptureRepository:
             after = rows[-1].id
 
     def count(self, filters: CaptureFilter | None = None) -> int:
-        where, params = (filters or CaptureFilter()).where()
+        """How many captures match: counted at once when ``filters`` read only raw columns
+        (every committed capture has them), after the deriver otherwise."""
+        filters = filters or CaptureFilter()
+        if filters.derived:
+            self._store.derivation.settle()
+        where, params = filters.where()
         row = self._store.connection().execute(f"SELECT count(*) FROM captures{where}", params)
         return int(row.fetchone()[0])
 
@@ -272,12 +290,14 @@ class CaptureRepository:
         The clause comes from the assertion translator, whose field names never reach SQL:
         only fixed column names and bound parameters do.
         """
-        sql = f"SELECT {_READ} FROM captures WHERE {clause} ORDER BY id DESC"
+        settled = self._store.derivation.settle()
+        sql = f"SELECT {READ} FROM captures WHERE ({clause}) AND id <= ? ORDER BY id DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return _read(self._store.connection(), sql, params)
+        return _read(self._store.connection(), sql, [*params, settled])
 
     def count_where(self, clause: str, params: Sequence[Any]) -> int:
+        self._store.derivation.settle()
         sql = f"SELECT count(*) FROM captures WHERE {clause}"
         return int(self._store.connection().execute(sql, tuple(params)).fetchone()[0])
 
@@ -285,6 +305,7 @@ class CaptureRepository:
         return self.count(CaptureFilter(channel=channel))
 
     def last_id(self) -> int:
+        """The newest capture's id (derived or not: an id says nothing half-read)."""
         row = self._store.connection().execute("SELECT max(id) FROM captures").fetchone()
         return int(row[0] or 0)
 
@@ -319,7 +340,8 @@ class CaptureRepository:
         return int(conn.execute(f"DELETE FROM captures {where} {bound}", [*params, last]).rowcount)
 
     def channel_counts(self) -> list[tuple[str, int, int]]:
-        """(channel, captures, newest id) for every channel that has captures."""
+        """(channel, captures, newest id) for every channel that has captures (raw columns:
+        no waiting for the deriver)."""
         rows = self._store.connection().execute(
             "SELECT channel, count(*), max(id) FROM captures GROUP BY channel ORDER BY channel"
         )

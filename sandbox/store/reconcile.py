@@ -43,6 +43,7 @@ def key_groups(store: Store, scope: Scope) -> list[tuple[str | None, str | None,
     duplicates of each other: an install postback (no event name) arrives once per click, so
     any two are; an event may happen again (a second purchase, another time and revenue), so
     only the same request twice (method, path, query and body) is."""
+    store.derivation.settle()
     where, params = scope.capture_where()
     rows = store.connection().execute(
         f"SELECT {scope.key}, event_name, group_concat(id) FROM captures WHERE {where} "
@@ -54,6 +55,7 @@ def key_groups(store: Store, scope: Scope) -> list[tuple[str | None, str | None,
 
 def unknown_keys(store: Store, scope: Scope) -> list[tuple[str, list[int]]]:
     """Key values on accepted captures that no click carries."""
+    store.derivation.settle()
     where, params = scope.capture_where("c")
     rows = store.connection().execute(
         f"SELECT c.{scope.key}, group_concat(c.id) FROM captures c "
@@ -65,6 +67,7 @@ def unknown_keys(store: Store, scope: Scope) -> list[tuple[str, list[int]]]:
 
 def installs_without_capture(store: Store, scope: Scope) -> list[tuple[str, str]]:
     """(install id, click id) of attributed installs no accepted capture names."""
+    store.derivation.settle()
     where, params = scope.capture_where("c")
     clauses, outer = ["i.click_id IS NOT NULL"], []
     if scope.network is not None:

@@ -58,6 +58,7 @@ class CaptureRecord:
     verdict: str | None = None
     verdict_detail: dict[str, Any] | None = None
     replay_key: str | None = None
+    derived: bool = True  # False: only the raw parts are filled in; the deriver does the rest
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ def per_minute(
     if channel is not None:
         sql += " AND channel = ?"
         params.append(channel)
-    sql += " GROUP BY minute, channel ORDER BY minute, channel"
+    sql += " GROUP BY minute, channel ORDER BY minute, channel"  # raw columns: no settling
     rows = store.connection().execute(sql, params)
     return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
@@ -46,6 +46,7 @@ def event_names(
         clauses.append("received_at >= ?")
         params.append(since)
     where = " WHERE " + " AND ".join(clauses) if clauses else ""
+    store.derivation.settle()
     rows = store.connection().execute(
         f"SELECT event_name, channel, count(*) AS n FROM captures{where} "
         "GROUP BY event_name, channel ORDER BY n DESC, event_name, channel",

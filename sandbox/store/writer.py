@@ -49,6 +49,10 @@ class _Job:
     lead: bool = False  # handed the leadership: commit the queue, then pass it on
 
 
+# What a write after ``close`` fails with (sqlite3's own error for a closed database).
+CLOSED = sqlite3.ProgrammingError("Cannot operate on a closed database.")
+
+
 class GroupWriter:
     def __init__(
         self,
@@ -63,6 +67,7 @@ class GroupWriter:
         self._lock = threading.Lock()
         self._leading = False
         self._lock_handle: IO[bytes] | None = None
+        self._closed = False
 
     def run(self, work: Work) -> Any:
         """Run ``work`` in a group transaction; return its result once committed."""
@@ -78,6 +83,8 @@ class GroupWriter:
         job is committed, or when it is handed the leadership (waking every waiter on each
         commit would cost O(waiters) per commit).
         """
+        if self._closed:
+            return [Outcome(error=CLOSED)] * len(works)
         job = _Job(list(works), [Outcome() for _ in works])
         with self._lock:
             self._queue.append(job)
@@ -101,6 +108,8 @@ class GroupWriter:
         lock for longer than ``LOCK_WAIT``; the caller then hands the works to ``run_many`` on
         a thread that may block.
         """
+        if self._closed:
+            return [Outcome(error=CLOSED)] * len(works)
         lock_file = self._lock_file()
         deadline = time.monotonic() + LOCK_WAIT
         while not self._lead_without_waiting(lock_file):
@@ -177,6 +186,7 @@ class GroupWriter:
         return self._lock_handle
 
     def close(self) -> None:
+        self._closed = True  # a thread that writes after this (a deriver) is told, not served
         if self._lock_handle is not None:
             self._lock_handle.close()
             self._lock_handle = None

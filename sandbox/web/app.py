@@ -1,4 +1,5 @@
-"""The Flask application factory: settings, the store, blueprints, error handlers. No routes."""
+"""The Flask application factory: settings, the store, blueprints, error handlers and the
+admin gate in front of them all. No routes."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sandbox.store import Store
 from sandbox.store.retention import RetentionPolicy
 from sandbox.web.api import api
 from sandbox.web.assert_api import assert_api
+from sandbox.web.auth import AdminGate, Gated
 from sandbox.web.capture_rules import CaptureDesk, ReceiverLimits
 from sandbox.web.config_file import apply_config_file
 from sandbox.web.context import IdConverter, SandboxContext
@@ -59,4 +61,7 @@ def create_app(
     app.register_blueprint(skan_api)
     app.add_url_rule("/", "root", lambda: redirect("/ui/"))
     register_error_handlers(app)
+    gate = AdminGate(settings.token, required=settings.requires_token, sessions=store.sessions,
+                     clock=clock)
+    app.wsgi_app = Gated(gate, app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hmac
 import html
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
@@ -28,6 +27,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from sandbox.clock import Clock
 from sandbox.errors import ConfigError, SandboxError
 from sandbox.store.sessions import SessionRepository
+from sandbox.web.errors import error_answer
 from sandbox.web.page_headers import PAGE_HEADERS, is_page
 from sandbox.web.paths import LOGIN_PATH, LOGOUT_PATH, is_guarded
 from sandbox.web.sessions import SESSION_LIFETIME, Sessions
@@ -55,8 +55,8 @@ class Denial:
             start_response("303 See Other", [("Location", self.redirect),
                                              ("Content-Length", "0"), *extra])
             return [b""]
-        body = json.dumps(SandboxError(self.message, code=self.code,
-                                       status=self.status).to_dict()).encode()
+        body = (error_answer(SandboxError(self.message, code=self.code, status=self.status))
+                .body or "").encode()
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
                    *extra]
         if self.status == 401:
@@ -117,6 +117,24 @@ def safe_next(value: str | None) -> str:
     if any(ord(char) < 0x20 or char in "\\\x7f" for char in value):
         return DEFAULT_NEXT
     return quote(value, safe=LOCATION_SAFE, errors="replace")
+
+
+class Gated:
+    """The app behind the gate: /ui/login and /ui/logout answered here, a guarded path let
+    through only when the gate allows it (``create_app`` puts every app behind one)."""
+
+    def __init__(self, gate: AdminGate, app: Callable[..., Iterable[bytes]]) -> None:
+        self.gate = gate
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse
+                 ) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "") in (LOGIN_PATH, LOGOUT_PATH):
+            return self.gate.login(environ, start_response)
+        denied = self.gate.check(environ)
+        if denied is not None:
+            return denied(start_response)
+        return self.app(environ, start_response)
 
 
 class AdminGate:

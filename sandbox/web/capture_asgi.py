@@ -55,6 +55,11 @@ def scope_headers(scope: Scope) -> list[tuple[str, str]]:
     return [(header_name(name), text_of(value)) for name, value in scope["headers"]]
 
 
+def scope_path(scope: Scope) -> str:
+    """The path as sent, percent-encoding kept."""
+    return text_of(scope.get("raw_path") or scope["path"].encode("utf-8"))
+
+
 def declared_length(headers: list[tuple[str, str]]) -> tuple[int | None, bool]:
     """(Content-Length if given and valid, whether a body may follow at all)."""
     length, chunked = None, False
@@ -142,6 +147,10 @@ class AsyncReceiver:
         self.commits = LoopCommitter(desk.store.writer)
         self.side_work = ThreadPoolExecutor(SIDE_THREADS, thread_name_prefix="sandbox-side")
 
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Captures are derived on this loop, between its requests."""
+        self.desk.deriver.run_on(loop, self.commits)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             method, answer, text = await self._capture(scope, receive)
@@ -152,7 +161,7 @@ class AsyncReceiver:
         await respond(send, method, answer, text)
 
     async def _capture(self, scope: Scope, receive: Receive) -> tuple[str, Answer, str]:
-        path = text_of(scope.get("raw_path") or scope["path"].encode("utf-8"))
+        path = scope_path(scope)
         channel, channel_problem = channel_of(path)
         query_string = text_of(scope["query_string"])
         headers = scope_headers(scope)
@@ -187,6 +196,7 @@ class AsyncReceiver:
         return request.method, answer, text
 
     def close(self) -> None:
+        self.desk.close()
         self.commits.close()
         self.side_work.shutdown(wait=False, cancel_futures=True)
 

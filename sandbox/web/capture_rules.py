@@ -1,22 +1,20 @@
-"""What happens to a request that is captured, whichever server face took it in.
+"""What happens to a request that is captured: the rules between reading it and answering.
 
-The WSGI face (``receiver.py``, used in process and by tests), the ASGI face
-(``capture_asgi.py``, the served path) and the MMP ingest endpoints (``ingest.py``, through
-``keep``) all hand over an ``InboundRequest``; ``CaptureDesk`` decides the rest: the record,
-the channel's settings and verification, the write that counts and stores it, and what
-follows the commit (log line, pruning, forwarding, the answer's body). Only how a request is
-read and how its write is committed differ between the faces. The app owns one desk
-(``SandboxContext.desk``).
+The served capture path (``capture_asgi.py``) and the MMP ingest endpoints (``ingest.py``,
+through ``keep``) hand over an ``InboundRequest``; ``CaptureDesk`` decides the rest: the
+channel's settings and verification, the raw write that counts and stores it, and what
+follows the commit (the deriver, the log line, pruning, forwarding, the answer's body). The
+app owns one desk (``SandboxContext.desk``).
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 from dataclasses import dataclass
 
 from sandbox.capture.channels import Answer, decide, default_body
+from sandbox.capture.derive import DeriveLimits, RawCapture
+from sandbox.capture.deriver import Deriver
 from sandbox.capture.forwarding import ForwardSettings, is_forwarded, loop_guarded
 from sandbox.capture.record import (
     CHANNEL_PATTERN,
@@ -25,9 +23,9 @@ from sandbox.capture.record import (
     CaptureRecord,
     InboundRequest,
     ParseLimits,
-    build_record,
+    raw_record,
 )
-from sandbox.capture.trust import ChannelSettings, judge, parse_channel, stored_replay_key
+from sandbox.capture.trust import ChannelSettings, cached_channel, judge, stored_replay_key
 from sandbox.clock import Clock
 from sandbox.errors import SandboxError
 from sandbox.live.forward import forward
@@ -38,6 +36,7 @@ from sandbox.store import Store
 from sandbox.store.captures import CaptureWrite, write_capture, write_numbered
 from sandbox.store.records import StoreError
 from sandbox.store.retention import Retention, RetentionPolicy
+from sandbox.web.errors import error_answer
 from sandbox.web.logs import HotLog
 
 log = logging.getLogger("sandbox.capture")
@@ -93,23 +92,21 @@ class Refusal:
     answer: Answer
 
 
-def error_answer(status: int, code: str, message: str) -> Answer:
-    body = SandboxError(message, code=code, status=status).to_dict()
-    return Answer(status, {"Content-Type": "application/json"}, json.dumps(body), 0)
-
-
 def internal_error() -> Answer:
     """The answer to a request the sandbox failed on: the error shape, never a traceback."""
-    return error_answer(500, "internal_error", "the sandbox failed to handle this request")
+    return error_answer(SandboxError("the sandbox failed to handle this request",
+                                     code="internal_error", status=500))
 
 
 def refusal(status: int, code: str, message: str) -> Refusal:
-    return Refusal(f"{code}: {message}", error_answer(status, code, message))
+    return Refusal(f"{code}: {message}",
+                   error_answer(SandboxError(message, code=code, status=status)))
 
 
 def not_stored(exc: StoreError) -> Answer:
     log.error("capture not stored: %s", exc)
-    return error_answer(503, "not_stored", f"the capture was not stored: {exc}")
+    return error_answer(SandboxError(f"the capture was not stored: {exc}", code="not_stored",
+                                     status=503))
 
 
 def head_refusal(
@@ -171,17 +168,12 @@ def verification_refusal(result: Verdict, status: int) -> Refusal:
     what was wrong without revealing the expected token or signature."""
     code = f"verification_{result.verdict}"
     message = f"{result.kind} verification: {result.summary}"
-    answer = error_answer(status, code, message)
+    answer = error_answer(SandboxError(message, code=code, status=status))
     answer.headers["X-Sandbox-Verdict"] = result.verdict
     return Refusal(f"{code}: {result.summary}", answer)
 
 
 NO_SETTINGS = ChannelSettings()
-
-
-@functools.lru_cache(maxsize=256)
-def _parse_settings(texts: tuple[str, str | None, str | None]) -> ChannelSettings:
-    return parse_channel(*texts)
 
 
 @dataclass(frozen=True)
@@ -191,6 +183,7 @@ class Taken:
     request: InboundRequest
     write: CaptureWrite
     forward_to: ForwardSettings | None
+    refused: str | None  # why, stored with the capture
 
 
 class CaptureDesk:
@@ -205,41 +198,50 @@ class CaptureDesk:
                                         limits.max_json_depth)
         self.retention = Retention(store, retention or RetentionPolicy(), clock)
         self.keyring = SandboxKeyring(store)  # read only for channels with a skan profile
+        self.deriver = Deriver(store, DeriveLimits(limits.max_decoded, self.parse_limits))
+        store.derivation.on_wait = self.deriver.hurry
+        store.derivation.on_stale = self.deriver.sweep_soon
+        self.deriver.sweep_soon()  # captures a previous run left raw
+
+    def close(self) -> None:
+        self.deriver.stop()
 
     def take(self, request: InboundRequest, refused: Refusal | None) -> Taken:
-        """Interpret the request and decide how it is written (the answer may depend on the
-        channel's request count, which only the write transaction knows)."""
-        record = self._record(request, refused.reason if refused else None)
+        """Decide how the request is written: raw, with its answer (which may depend on the
+        channel's request count, which only the write transaction knows) and its verdict.
+        The deriver interprets the rest after the commit (``stored``)."""
         settings = NO_SETTINGS
         if refused is None:
-            settings, refused = self._channel_settings(record.channel)
+            settings, refused = self._channel_settings(request.channel)
+        record = raw_record(request)
+        # Verified here in flag mode too: whether a capture replays an accepted one depends
+        # on the order captures were committed in, which only the request path knows.
         if refused is None and settings.profile is not None:
             refused = self._verify(settings.profile, request, record)
         if refused is not None:
             record.refused = refused.reason
-            return Taken(request, write_capture(record, refused.answer), None)
+            return Taken(request, write_capture(record, refused.answer), None, refused.reason)
         answer_settings = settings.answer
         if answer_settings.counts_requests:
             write = write_numbered(record, lambda n: decide(answer_settings, n))
         else:
             write = write_capture(record, decide(answer_settings, 0))
-        return Taken(request, write, settings.forward)
+        return Taken(request, write, settings.forward, None)
 
     def keep(self, request: InboundRequest, answer: Answer, note: str | None = None) -> int:
         """Store a request that a route of the sandbox answered itself (the MMP ingest
-        endpoints), interpreted like every capture; ``note`` says why it was refused or
-        dropped. Its id once committed."""
-        capture_id, _ = self.store.writer.run(write_capture(self._record(request, note), answer))
+        endpoints): raw, like every capture, and derived after. ``note`` says why it was
+        refused or dropped. Its id once committed."""
+        write = write_capture(raw_record(request, note), answer)
+        capture_id, _ = self.store.writer.run(write)
+        self.deriver.hand(RawCapture(int(capture_id), request, note))
         return int(capture_id)
 
-    def _record(self, request: InboundRequest, refused: str | None) -> CaptureRecord:
-        """The request interpreted within this sandbox's limits."""
-        return build_record(request, decoded_limit=self.limits.max_decoded, refused=refused,
-                            parse_limits=self.parse_limits)
-
     def stored(self, taken: Taken, capture_id: int, answer: Answer) -> str:
-        """After the commit: the log line; the answer's body text."""
+        """After the commit: the deriver takes the request over; the log line; the answer's
+        body text."""
         request = taken.request
+        self.deriver.hand(RawCapture(capture_id, request, taken.refused))
         capture_log.info(f"capture {capture_id} {request.channel} {request.method} "
                          f"{request.path} -> {answer.status}")
         return default_body(capture_id) if answer.body is None else answer.body
@@ -269,7 +271,7 @@ class CaptureDesk:
         if texts is None:
             return NO_SETTINGS, None
         try:
-            return _parse_settings(texts), None
+            return cached_channel(texts), None
         except SandboxError as exc:  # e.g. an env secret missing in this process
             return NO_SETTINGS, refusal(500, "bad_channel_config",
                                         f"channel {channel!r} settings: {exc.message}")

@@ -1,22 +1,18 @@
-"""The entry points: sandbox routes go to Flask, every other path is a capture.
+"""The entry point: the one app the server runs, in process as well as served.
 
-``SandboxASGI`` is what the server runs: captures on the worker's event loop
-(``capture_asgi.py``), the sandbox's own routes on a thread pool (``wsgi_bridge.py``).
-``SandboxWSGI`` is the same app for in-process use (tests, the WSGI test client).
-
-The sandbox's own routes are the prefixes of ``paths.py`` (its one table) and / itself;
-everything else, /pb/<channel>/... included, goes to the lean receiver. Before the app, the
-sandbox's own routes get the same URL and header limits as the receiver (414/431) and the
-admin gate (token, login cookie, CSRF: see ``auth.py``).
+``SandboxASGI`` takes every request: /api/ping answered at once; the sandbox's own routes
+(the prefixes of ``paths.py``, its one table, and / itself) checked against the same URL
+and header limits as captures (414/431), then handed to the Flask app on a thread pool
+(``wsgi_bridge.py``; the app carries the admin gate, see ``auth.py``); every other path,
+/pb/<channel>/... above all, is a capture, taken on the event loop (``capture_asgi.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-import json
 import logging
 import os
-from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
@@ -25,16 +21,19 @@ from sandbox.errors import SandboxError
 from sandbox.settings import Settings, load_settings, with_admin_token
 from sandbox.web import logs
 from sandbox.web.app import create_app
-from sandbox.web.auth import AdminGate
-from sandbox.web.capture_asgi import AsyncReceiver, Receive, Scope, Send
-from sandbox.web.context import SandboxContext
-from sandbox.web.paths import LOGIN_PATH, LOGOUT_PATH, PING_PATH, is_own_route
-from sandbox.web.receiver import (
-    Receiver,
-    head_refusal,
-    request_headers,
-    request_path,
+from sandbox.web.capture_asgi import (
+    AsyncReceiver,
+    Receive,
+    Scope,
+    Send,
+    respond,
+    scope_headers,
+    scope_path,
 )
+from sandbox.web.capture_rules import head_refusal, text_of
+from sandbox.web.context import SandboxContext
+from sandbox.web.errors import error_answer
+from sandbox.web.paths import PING_PATH, is_own_route
 from sandbox.web.server import die_with_server
 from sandbox.web.wsgi_bridge import WSGIBridge
 
@@ -43,62 +42,17 @@ log = logging.getLogger("sandbox.web")
 # Threads for the sandbox's own routes: enough for 50+ held long-polls and live streams with
 # the API still answering; they start on demand.
 APP_THREADS = 128
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-class SandboxWSGI:
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        context: SandboxContext = app.extensions["sandbox"]
-        settings = context.settings
-        self.limits = context.desk.limits
-        self.receiver = Receiver(context.desk)
-        self.gate = AdminGate(settings.token, required=settings.requires_token,
-                              sessions=context.store.sessions, clock=context.clock)
-
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path == PING_PATH and environ.get("REQUEST_METHOD") not in PING_METHODS:
-            start_response("405 Method Not Allowed", PING_REFUSED_HEADERS)
-            return [PING_REFUSED]
-        if path == PING_PATH:
-            start_response("200 OK", [("Content-Type", "application/json"),
-                                      ("Content-Length", "11")])
-            return [b'{"ok":true}']
-        if is_own_route(path):
-            return self._own_route(path, environ, start_response)
-        return self.receiver(environ, start_response)
-
-    def own_route(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        """A request to one of the sandbox's own routes (reserved prefixes)."""
-        return self._own_route(environ.get("PATH_INFO", ""), environ, start_response)
-
-    def _own_route(
-        self, path: str, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        too_big = head_refusal(request_path(environ), environ.get("QUERY_STRING", ""),
-                               request_headers(environ), self.limits)
-        if too_big is not None:
-            return self.receiver.respond(start_response, too_big.answer)
-        if path in (LOGIN_PATH, LOGOUT_PATH):
-            return self.gate.login(environ, start_response)
-        denied = self.gate.check(environ)
-        if denied is not None:
-            return denied(start_response)
-        return self.app.wsgi_app(environ, start_response)
 
 
 class SandboxASGI:
-    """The served app: captures on the event loop, the sandbox's own routes on threads."""
+    """The sandbox: captures on the event loop, its own routes on threads."""
 
-    def __init__(self, wsgi: SandboxWSGI, *, threads: int) -> None:
-        self.wsgi = wsgi
-        self.captures = AsyncReceiver(wsgi.receiver.desk)
-        self.own_routes = WSGIBridge(wsgi.own_route, threads=threads, limits=wsgi.limits)
+    def __init__(self, app: Flask, *, threads: int = APP_THREADS) -> None:
+        self.app = app
+        context: SandboxContext = app.extensions["sandbox"]
+        self.limits = context.desk.limits
+        self.captures = AsyncReceiver(context.desk)
+        self.own_routes = WSGIBridge(app, threads=threads, limits=self.limits)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -113,7 +67,7 @@ class SandboxASGI:
                 await send(PING_START)
                 await send(PING_BODY)
             elif is_own_route(path):
-                await self.own_routes(scope, receive, send)
+                await self._own_route(scope, receive, send)
             else:
                 await self.captures(scope, receive, send)
         elif kind == "lifespan":
@@ -121,34 +75,46 @@ class SandboxASGI:
         else:  # websockets: the sandbox speaks plain HTTP only
             await send({"type": "websocket.close", "code": 1003})
 
+    async def _own_route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        too_big = head_refusal(scope_path(scope), text_of(scope["query_string"]),
+                               scope_headers(scope), self.limits)
+        if too_big is not None:
+            await respond(send, scope["method"], too_big.answer, too_big.answer.body or "")
+        else:
+            await self.own_routes(scope, receive, send)
+
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self.captures.start(asyncio.get_running_loop())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                self.captures.close()
-                self.own_routes.close()
+                self.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    def close(self) -> None:
+        self.captures.close()
+        self.own_routes.close()
 
 
 PING_START = {"type": "http.response.start", "status": 200,
               "headers": [(b"content-type", b"application/json"), (b"content-length", b"11")]}
 PING_BODY = {"type": "http.response.body", "body": b'{"ok":true}'}
 PING_METHODS = ("GET", "HEAD")
-PING_REFUSED = json.dumps(SandboxError(
+PING_REFUSED = (error_answer(SandboxError(
     f"{PING_PATH} answers GET and HEAD only", code="method_not_allowed", status=405,
-).to_dict()).encode()
+)).body or "").encode()
 PING_REFUSED_HEADERS = [("Content-Type", "application/json"), ("Allow", "GET, HEAD"),
                         ("Content-Length", str(len(PING_REFUSED)))]
 
 
-def build(settings: Settings, **app_options: Any) -> SandboxWSGI:
+def build(settings: Settings, *, threads: int = APP_THREADS, **app_options: Any) -> SandboxASGI:
     settings, generated = with_admin_token(settings)
     if generated:
         log.warning("admin token for /api and /ui: %s", settings.token)
-    return SandboxWSGI(create_app(settings, **app_options))
+    return SandboxASGI(create_app(settings, **app_options), threads=threads)
 
 
 def _scrub_cgi_variables() -> None:
@@ -170,5 +136,4 @@ def from_environment() -> SandboxASGI:
     settings = dataclasses.replace(load_settings(), config=None)
     logs.configure(settings.log_level)
     threads = int(os.environ.get("SANDBOX_THREADS", APP_THREADS))
-    app = SandboxASGI(build(settings), threads=threads)
-    return app
+    return build(settings, threads=threads)

@@ -1,13 +1,17 @@
-"""One JSON error shape for every error the app answers, built here and nowhere else."""
+"""One JSON error shape for every error the sandbox answers, written here and nowhere else:
+the Flask app's handlers, the capture path, the admin gate and the ASGI dispatch all answer
+``error_answer`` of a ``SandboxError``."""
 
 from __future__ import annotations
 
+import json
 import logging
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from sandbox.errors import SandboxError
+from sandbox.store.records import Answer
 
 log = logging.getLogger("sandbox.web")
 
@@ -20,10 +24,15 @@ def refuse_query_parameters() -> None:
                            code="bad_parameter", field=name)
 
 
+def error_answer(error: SandboxError) -> Answer:
+    """The answer to a request that failed: its status, the error shape as JSON."""
+    return Answer(error.status, {"Content-Type": "application/json"},
+                  json.dumps(error.to_dict()), 0)
+
+
 def error_response(error: SandboxError) -> Response:
-    response = jsonify(error.to_dict())
-    response.status_code = error.status
-    return response
+    answer = error_answer(error)
+    return Response(answer.body, answer.status, headers=answer.headers)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -34,7 +34,8 @@ from sandbox.live.vendors import (
     appsflyer_event,
 )
 from sandbox.web.context import sandbox
-from sandbox.web.receiver import request_headers, request_path
+from sandbox.web.errors import error_answer
+from sandbox.web.wsgi_bridge import HEAD_KEY
 
 log = logging.getLogger("sandbox.web")
 INGEST_CHANNEL = "mmp"
@@ -61,10 +62,9 @@ def live_delivery() -> LiveDelivery:
 
 
 def _inbound(body: bytes) -> InboundRequest:
-    environ = request.environ
+    path, query_string, headers = request.environ[HEAD_KEY]
     return InboundRequest(
-        method=request.method, path=request_path(environ),
-        query_string=environ.get("QUERY_STRING", ""), headers=request_headers(environ),
+        method=request.method, path=path, query_string=query_string, headers=headers,
         body=body, remote_addr=request.remote_addr, received_at=iso_utc(sandbox().clock.now()),
         body_size=len(body), channel=INGEST_CHANNEL,
     )
@@ -98,7 +98,7 @@ def handle(work: Callable[[LiveModel], Outcome]) -> Response:
 
 
 def _refused(exc: SandboxError) -> Outcome:
-    return Outcome(exc.status, "application/json", json.dumps(exc.to_dict()),
+    return Outcome(exc.status, "application/json", error_answer(exc).body or "",
                    note=f"{exc.code}: {exc.message}")
 
 

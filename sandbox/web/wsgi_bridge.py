@@ -24,14 +24,27 @@ from typing import Any
 
 from sandbox.capture.channels import Answer
 from sandbox.errors import SandboxError
-from sandbox.web.capture_asgi import Receive, Scope, Send, declared_length, scope_headers
+from sandbox.web.capture_asgi import (
+    Receive,
+    Scope,
+    Send,
+    declared_length,
+    scope_headers,
+    scope_path,
+)
 from sandbox.web.capture_rules import (
     ReceiverLimits,
     body_incomplete,
     body_timed_out,
-    error_answer,
     internal_error,
+    text_of,
 )
+from sandbox.web.errors import error_answer
+
+# The request head as the capture path reads it: (raw path, query string, headers in order
+# with repeated ones apart and names in Header-Case), for a route that stores the request
+# (web/ingest.py).
+HEAD_KEY = "sandbox.head"
 
 log = logging.getLogger("sandbox.web")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -133,6 +146,8 @@ def _on_loop(loop: asyncio.AbstractEventLoop, function: Callable[..., Awaitable[
 
 
 def build_environ(scope: Scope, body: Any) -> dict[str, Any]:
+    """The WSGI environ of an ASGI request; it also keeps the head as the capture path reads
+    it (``HEAD_KEY``)."""
     path = scope["path"].encode("utf-8").decode("latin-1")
     raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
     query = scope["query_string"]
@@ -156,6 +171,7 @@ def build_environ(scope: Scope, body: Any) -> dict[str, Any]:
         "wsgi.multithread": True,
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
+        HEAD_KEY: (scope_path(scope), text_of(query), scope_headers(scope)),
     }
     for raw_name, raw_value in scope["headers"]:
         name = raw_name.decode("latin-1").upper().replace("-", "_")
@@ -243,7 +259,7 @@ class WSGIBridge:
         except ClientGone:
             pass
         except SandboxError as exc:  # the body, read outside Flask (the login form)
-            self._fail(answer, error_answer(exc.status, exc.code, exc.message))
+            self._fail(answer, error_answer(exc))
         except Exception:  # a traceback is logged, never sent
             log.exception("request to %s failed", environ.get("PATH_INFO"))
             self._fail(answer, internal_error())
