@@ -4,6 +4,7 @@ runs) in process on a temp DB and a fake clock, with a client."""
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from sandbox.remote.process import RunningServer, start_server
 from sandbox.settings import load_settings
 from sandbox.store import Store
 from sandbox.web.entry import SandboxASGI, build
+from tests.postgres import PostgresServer, running_postgres
 from tests.served import ServedApp, ServedClient
 
 settings.register_profile(
@@ -85,3 +87,16 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSer
 def server(live_server: RunningServer) -> Iterator[RunningServer]:
     httpx.delete(f"{live_server.url}/api/postbacks")
     yield live_server
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (started by the first test that asks)."""
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresServer) -> str:
+    """A new, empty database on the session's PostgreSQL server, for this test alone."""
+    return postgres.create_database(f"t_{uuid.uuid4().hex[:12]}")

@@ -11,6 +11,7 @@ import click
 
 from sandbox.cli import main
 from sandbox.cli._options import db_option, server_option, token_option, where
+from sandbox.db_url import sqlite_path
 from sandbox.errors import ConfigError
 from sandbox.query.listing import export, parse_query
 from sandbox.remote.client import SandboxClient
@@ -18,6 +19,7 @@ from sandbox.store import Store
 
 
 def open_existing(db: str) -> Store:
+    db = sqlite_path(db)
     if not Path(db).is_file():
         raise ConfigError(f"database {db} does not exist (start the server, pass --db, or "
                           "--server URL for a running sandbox)")

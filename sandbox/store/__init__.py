@@ -12,6 +12,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from sandbox.db_url import sqlite_path
 from sandbox.errors import ConfigError
 from sandbox.store.captures import CaptureRepository
 from sandbox.store.channels import ChannelRepository
@@ -40,7 +41,7 @@ MMAP_BYTES = 1 << 30
 
 class Store:
     def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
+        self.path = sqlite_path(str(path))
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
