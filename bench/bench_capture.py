@@ -19,6 +19,7 @@ Rerun: python bench/bench_capture.py [--duration 10] [--runs 3] [--connections 5
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -33,9 +34,11 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from sandbox.remote.process import RunningServer, start_server
-
 THIS_TREE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(THIS_TREE))  # tests/postgres.py: the temporary PostgreSQL server
+
+from sandbox.remote.process import RunningServer, start_server  # noqa: E402
+from tests.postgres import PostgresServer, running_postgres  # noqa: E402
 
 LUA = r"""
 local body = os.getenv("WRK_BODY")
@@ -101,20 +104,30 @@ def server_cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def count(db: Path) -> int:
+DATABASES: dict[str, str] = {}  # a server's log-naming path -> its PostgreSQL URL
+
+
+def _scalar(db: Path, sql: str) -> int:
+    url = DATABASES.get(str(db))
+    if url is not None:
+        import psycopg
+        with psycopg.connect(url) as conn:
+            return int(conn.execute(sql).fetchone()[0])  # type: ignore[index]
     with sqlite3.connect(db) as conn:
-        return int(conn.execute("SELECT count(*) FROM captures").fetchone()[0])
+        return int(conn.execute(sql).fetchone()[0])
+
+
+def count(db: Path) -> int:
+    return _scalar(db, "SELECT count(*) FROM captures")
 
 
 def raw_left(db: Path) -> int:
     """Captures not derived yet (0 for a tree from before derivation moved off the request
     path, which derived every capture before answering)."""
-    with sqlite3.connect(db) as conn:
-        try:
-            return int(conn.execute(
-                "SELECT count(*) FROM captures WHERE derived = 0").fetchone()[0])
-        except sqlite3.OperationalError:
-            return 0
+    try:
+        return _scalar(db, "SELECT count(*) FROM captures WHERE derived = 0")
+    except Exception:  # noqa: BLE001 - no derived column: an older tree
+        return 0
 
 
 def visible(server: RunningServer, marker: str) -> None:
@@ -179,9 +192,10 @@ def report(name: str, results: dict[str, list[dict]]) -> None:
         print(line)
 
 
-def compare(results: dict[str, list[dict]], baseline: dict[str, list[dict]]) -> None:
+def compare(results: dict[str, list[dict]], baseline: dict[str, list[dict]],
+            title: str = "this tree against the baseline") -> None:
     """Medians of the paired ratios: each run against the baseline run next to it."""
-    print("this tree against the baseline (median of paired runs):")
+    print(f"{title} (median of paired runs):")
     for label, runs in results.items():
         pairs = list(zip(runs, baseline[label], strict=True))
         rps = statistics.median(run["rps"] / base["rps"] for run, base in pairs)
@@ -199,12 +213,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--postgres", action="store_true",
+                        help="a second server of this tree stores on PostgreSQL (a temporary "
+                             "server from Debian's postgresql package), beside the one on "
+                             "SQLite; runs alternate between them")
     parser.add_argument("--baseline", type=Path, metavar="DIR",
                         help="another source tree (e.g. a git worktree of an older commit): "
                              "its server runs beside this one, runs alternate between them")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
+    if args.baseline and args.postgres:
+        sys.exit("--baseline and --postgres each add a second server: choose one")
     if args.baseline and not (args.baseline / "sandbox" / "__init__.py").is_file():
         sys.exit(f"--baseline {args.baseline}: expected a source tree with sandbox/ in it")
     baseline = args.baseline.resolve() if args.baseline else None
@@ -214,13 +234,43 @@ def main() -> None:
     os.chdir(work)
     script = work / "postback.lua"
     script.write_text(LUA)
-    options = ["--workers", str(args.workers)]
-    servers = {"this tree": start_server(work / "bench.db", args=options,
-                                         env={"PYTHONPATH": str(THIS_TREE)})}
+    with contextlib.ExitStack() as stack:
+        postgres = stack.enter_context(running_postgres()) if args.postgres else None
+        results = run_all(args, work, script, baseline, postgres)
+    print(f"capture benchmark: wrk -t2 -c{args.connections} -d{args.duration}s, "
+          f"median of {args.runs}, {args.workers} granian workers")
+    for name, figures in results.items():
+        report(name, figures)
+    if args.baseline:
+        compare(results["this tree"], results["baseline"])
+    if args.postgres:
+        compare(results["on PostgreSQL"], results["this tree"],
+                "on PostgreSQL against on SQLite")
+    again = f" --baseline {args.baseline}" if args.baseline else ""
+    again += " --postgres" if args.postgres else ""
+    print("rerun: python bench/bench_capture.py "
+          f"--duration {args.duration} --runs {args.runs} --connections {args.connections}"
+          f"{again}")
+
+
+def start(work: Path, name: str, tree: Path, args: argparse.Namespace,
+          postgres: PostgresServer | None) -> RunningServer:
+    """A server of ``tree`` on its own database: a file in ``work``, or a PostgreSQL one."""
+    db, options = work / f"{name}.db", ["--workers", str(args.workers)]
+    if postgres is not None:
+        DATABASES[str(db)] = postgres.create_database(name)
+        options += ["--db", DATABASES[str(db)]]  # the last --db wins; db names the log
+    return start_server(db, args=options, env={"PYTHONPATH": str(tree)})
+
+
+def run_all(args: argparse.Namespace, work: Path, script: Path, baseline: Path | None,
+            postgres: PostgresServer | None) -> dict[str, dict[str, list[dict]]]:
+    servers = {"this tree": start(work, "bench", THIS_TREE, args, None)}
     try:
         if baseline:
-            servers["baseline"] = start_server(work / "baseline.db", args=options,
-                                               env={"PYTHONPATH": str(baseline)})
+            servers["baseline"] = start(work, "baseline", baseline, args, None)
+        if postgres is not None:
+            servers["on PostgreSQL"] = start(work, "bench_pg", THIS_TREE, args, postgres)
         results: dict[str, dict[str, list[dict]]] = {name: {} for name in servers}
         for label, path, method in LOADS:
             for number in range(args.runs):
@@ -231,16 +281,7 @@ def main() -> None:
     finally:
         for server in servers.values():
             server.stop()
-    print(f"capture benchmark: wrk -t2 -c{args.connections} -d{args.duration}s, "
-          f"median of {args.runs}, {args.workers} granian workers")
-    for name, figures in results.items():
-        report(name, figures)
-    if args.baseline:
-        compare(results["this tree"], results["baseline"])
-    again = f" --baseline {args.baseline}" if args.baseline else ""
-    print("rerun: python bench/bench_capture.py "
-          f"--duration {args.duration} --runs {args.runs} --connections {args.connections}"
-          f"{again}")
+    return results
 
 
 if __name__ == "__main__":

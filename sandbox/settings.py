@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.db_url import sqlite_path
+from sandbox.db_url import database
 from sandbox.errors import ConfigError
 
 DEFAULT_PORT = 8377
@@ -139,7 +139,7 @@ def load_settings(
             )
     settings = Settings(**values)
     _check(settings)
-    return dataclasses.replace(settings, db=sqlite_path(settings.db))
+    return dataclasses.replace(settings, db=database(settings.db))
 
 
 def _check(settings: Settings) -> None:

@@ -32,9 +32,23 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "sandbox.db"
 
 
-@pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
-    store = Store(db_path)
+# Every in-process test runs on both databases; SANDBOX_TEST_BACKEND=sqlite (or postgresql)
+# runs one, for a quicker loop while developing.
+BACKENDS = [name for name in ("sqlite", "postgresql")
+            if os.environ.get("SANDBOX_TEST_BACKEND", name) == name]
+sqlite_only = pytest.mark.sqlite_only  # about SQLite's own files, locks or query plans
+
+
+@pytest.fixture(params=BACKENDS)
+def store(db_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """The in-process tests' store: a SQLite file, and a new database on the session's
+    PostgreSQL server."""
+    if request.param == "postgresql":
+        if request.node.get_closest_marker("sqlite_only"):
+            pytest.skip("about SQLite's own files, locks or query plans")
+        store = Store(request.getfixturevalue("postgres_url"))
+    else:
+        store = Store(db_path)
     yield store
     store.close()
 
@@ -100,3 +114,11 @@ def postgres() -> Iterator[PostgresServer]:
 def postgres_url(postgres: PostgresServer) -> str:
     """A new, empty database on the session's PostgreSQL server, for this test alone."""
     return postgres.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(params=BACKENDS)
+def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new database on each backend the store runs on: a SQLite file, a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "sandbox.db")
+    return str(request.getfixturevalue("postgres_url"))

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.db_url import sqlite_path
+from sandbox.db_url import database, sqlite_path
 from sandbox.errors import ConfigError
 from sandbox.settings import load_settings
 from sandbox.store import Store
@@ -31,15 +31,19 @@ def test_a_plain_path_is_kept_as_it_is(path: str):
     assert sqlite_path(path) == path
 
 
+@pytest.mark.parametrize("url", ["postgresql://sandbox@127.0.0.1:5432/sandbox",
+                                 "postgres://u:p@h/d", "POSTGRESQL://h/d"])
+def test_a_postgresql_url_is_kept_as_given(url: str):
+    assert database(url) == url
+
+
 @pytest.mark.parametrize("db,says", [
-    ("postgresql://sandbox@127.0.0.1:5432/sandbox", "PostgreSQL is not supported"),
-    ("postgres://u:p@h/d", "PostgreSQL is not supported"),
     ("mysql://u@h/d", "mysql:// is not a database"),
     ("sqlite:///", "names no file"),
 ])
 def test_other_urls_are_refused_with_the_field(db: str, says: str):
     with pytest.raises(ConfigError) as raised:
-        sqlite_path(db)
+        database(db)
     assert raised.value.field == "db" and says in raised.value.message
 
 

@@ -9,7 +9,6 @@ import dataclasses
 import gzip
 import json
 import os
-import sqlite3
 import time
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +28,7 @@ from sandbox.scenarios.load import load_scenario
 from sandbox.scenarios.render import render_run
 from sandbox.store import Store
 from sandbox.store.captures import CaptureFilter, write_capture
-from sandbox.store.derivation import DeriverLagging
+from sandbox.store.derivation import DeriverLagging, lease_holder
 from sandbox.store.records import Answer, CaptureRecord, StoredCapture
 
 LIMITS = DeriveLimits()
@@ -85,8 +84,8 @@ def both_ways(store: Store, deriver: Deriver, request: InboundRequest,
 
 
 @pytest.fixture
-def deriving(tmp_path: Path):
-    store = Store(tmp_path / "derive.db")
+def deriving(any_db: str):
+    store = Store(any_db)
     deriver = Deriver(store, LIMITS, gather=NEVER)
     yield store, deriver
     deriver.stop()
@@ -182,22 +181,31 @@ def test_only_the_lease_holder_sweeps(tmp_path: Path):
 
 
 def _lease_row(store: Store, holder: str, expires: float) -> None:
-    with sqlite3.connect(store.path) as conn:
-        conn.execute("UPDATE deriver SET holder = ?, expires = ? WHERE id = 1", (holder, expires))
+    store.writer.run(lambda conn: conn.execute(
+        "UPDATE deriver SET holder = ?, expires = ? WHERE id = 1", (holder, expires)))
 
 
 def test_a_dead_holders_lease_is_taken_over(deriving):
     store, deriver = deriving
-    _lease_row(store, f"{2**22 + 12345}:gone", time.time() + 60)  # above pid_max: no process
+    _lease_row(store, lease_holder("gone").replace(f":{os.getpid()}:", f":{2**22 + 12345}:"),
+               time.time() + 60)  # above pid_max: no such process on this host
+    assert store.derivation.hold_lease(deriver.holder)
+
+
+def test_a_holder_on_another_host_keeps_its_lease_until_it_expires(deriving):
+    store, deriver = deriving
+    _lease_row(store, "elsewhere.example:1:token", time.time() + 60)
+    assert not store.derivation.hold_lease(deriver.holder)  # its pid means nothing here
+    _lease_row(store, "elsewhere.example:1:token", time.time() - 1)
     assert store.derivation.hold_lease(deriver.holder)
 
 
 def test_a_live_holders_lease_is_respected_until_it_expires(deriving):
     store, _ = deriving
-    _lease_row(store, f"{os.getpid()}:one", time.time() + 60)
-    assert not store.derivation.hold_lease(f"{os.getpid()}:two")
-    _lease_row(store, f"{os.getpid()}:one", time.time() - 1)
-    assert store.derivation.hold_lease(f"{os.getpid()}:two")  # it ran out
+    _lease_row(store, lease_holder("one"), time.time() + 60)
+    assert not store.derivation.hold_lease(lease_holder("two"))
+    _lease_row(store, lease_holder("one"), time.time() - 1)
+    assert store.derivation.hold_lease(lease_holder("two"))  # it ran out
 
 
 def test_a_read_hurries_the_deriver_then_sees_every_capture_derived(deriving):

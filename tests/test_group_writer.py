@@ -9,6 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from sandbox.store import Store
+from tests.conftest import sqlite_only
+
+pytestmark = sqlite_only  # it reads the file with a second sqlite3 connection
 
 
 @pytest.fixture

@@ -16,6 +16,9 @@ import pytest
 
 from sandbox.store import Store
 from sandbox.store.loop_commit import LoopCommitter
+from tests.conftest import sqlite_only
+
+pytestmark = sqlite_only  # the loop commits itself on SQLite only (PostgreSQL: on a thread)
 
 
 @pytest.fixture

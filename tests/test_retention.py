@@ -46,7 +46,7 @@ def test_max_postbacks_keeps_the_newest(store: Store, clock: FakeClock):
         store.connection().execute(
             "INSERT INTO captures (channel, method, path, query_string, query_json, headers_json,"
             " body, received_at, body_size, response_status) VALUES "
-            "('c', 'GET', '/', '', '{}', '[]', x'', ?, 0, 200)", (f"2026-01-01T00:00:{i:02}Z",))
+            "('c', 'GET', '/', '', '{}', '[]', ?, ?, 0, 200)", (b"", f"2026-01-01T00:00:{i:02}Z"))
     assert prune(store, RetentionPolicy(max_postbacks=10), clock) == 20
     assert store.captures.count() == 10
     assert store.captures.last_id() == 30 and pruned_count(store) == 20

@@ -98,10 +98,14 @@ def test_export_of_a_missing_database_is_a_clear_error(tmp_path: Path):
     assert_one_line_error(run_cli("export", "--db", str(tmp_path / "nope.db")), "does not exist")
 
 
-def test_a_postgresql_url_is_a_clear_error_for_now(tmp_path: Path):
-    assert_one_line_error(
-        run_cli("serve", "--port", "0", "--db", "postgresql://sandbox@127.0.0.1/x"),
-        "db: PostgreSQL is not supported by this version yet")
+def test_an_unreachable_postgresql_database_is_a_clear_error(tmp_path: Path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nothing listens there
+    result = run_cli("serve", "--port", "0", "--db",
+                     f"postgresql://sandbox:s3cret@127.0.0.1:{port}/x")
+    assert_one_line_error(result, "cannot open database postgresql://sandbox:***@127.0.0.1")
+    assert "s3cret" not in result.stderr
 
 
 def test_unreachable_server_is_a_clear_error():

@@ -47,7 +47,7 @@ def test_a_second_process_sees_a_rotation(store: Store, clock: FakeClock, db_pat
     assert keyring.trusted() == ()
     old = current_key(store, clock)
     assert [k.name for k in keyring.trusted()] == [old.key_id]
-    other = Store(db_path)  # as another worker process would
+    other = Store(store.path)  # as another worker process would
     try:
         new = rotate(other, clock)
     finally:

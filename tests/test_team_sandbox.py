@@ -1,7 +1,7 @@
 """Several sandbox nodes on one database behind nginx (Debian's package, the sample config in
 deploy/): one truth whichever node a request reaches, and a killed node loses nothing it
-acknowledged. The nodes share a SQLite file here (one host); issue 19 runs the same tests on
-PostgreSQL once that store exists."""
+acknowledged. On both backends: the nodes share a SQLite file (one host) or a PostgreSQL
+database (as nodes on several hosts do)."""
 
 from __future__ import annotations
 
@@ -57,11 +57,11 @@ def sample_config(nodes: list[str], port: int) -> str:
 
 
 @pytest.fixture
-def team(tmp_path: Path) -> Iterator[tuple[str, list[RunningServer]]]:
+def team(any_db: str, tmp_path: Path) -> Iterator[tuple[str, list[RunningServer]]]:
     """Three nodes on one database, nginx in front; (nginx's URL, the nodes)."""
-    db = tmp_path / "team.db"
-    nodes = [start_server(db, args=["--workers", "1"])]
-    nodes += [start_server(db, args=["--workers", "1"]) for _ in range(2)]
+    # The last --db wins: the first (start_server's) only names each node's log file.
+    node_args = ["--workers", "1", "--db", any_db]
+    nodes = [start_server(tmp_path / f"node{n}.db", args=node_args) for n in range(3)]
     port = _free_port()
     (tmp_path / "team-sandbox.conf").write_text(sample_config([n.url for n in nodes], port))
     (tmp_path / "nginx.conf").write_text(MAIN_CONF.format(dir=tmp_path))

@@ -17,6 +17,7 @@ from sandbox.settings import load_settings
 from sandbox.signing import generate_private_key, public_key_b64, sign_postback
 from sandbox.store import Store
 from sandbox.web.entry import build
+from tests.conftest import sqlite_only
 from tests.signing_helpers import PROFILES, WEBHOOK_SECRET
 from tests.trust_helpers import BODY, last_capture, put_channel, send, signed
 
@@ -295,6 +296,7 @@ def test_config_file_error_names_file_and_field(tmp_path: Path):
     assert "channels.n.verification.encoding" in caught.value.message
 
 
+@sqlite_only  # SQLite's query plan
 def test_replay_lookup_uses_the_index(store: Store):
     plan = store.connection().execute(
         "EXPLAIN QUERY PLAN SELECT 1 FROM captures WHERE replay_key = ? AND channel = ? "

@@ -37,6 +37,7 @@ from collections import deque
 
 from sandbox.capture.derive import DeriveLimits, RawCapture, derive, inbound, not_derived
 from sandbox.store import Store
+from sandbox.store.derivation import lease_holder
 from sandbox.store.loop_commit import LoopCommitter
 from sandbox.store.records import CaptureRecord, StoreError
 
@@ -62,7 +63,7 @@ class Deriver:
         self.batch = batch
         self.gather = gather
         self.loop_delay = loop_delay
-        self.holder = f"{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.holder = lease_holder(uuid.uuid4().hex[:12])
         self._handed: deque[RawCapture] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._commits: LoopCommitter | None = None

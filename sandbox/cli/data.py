@@ -11,7 +11,7 @@ import click
 
 from sandbox.cli import main
 from sandbox.cli._options import db_option, server_option, token_option, where
-from sandbox.db_url import sqlite_path
+from sandbox.db_url import database, is_postgres
 from sandbox.errors import ConfigError
 from sandbox.query.listing import export, parse_query
 from sandbox.remote.client import SandboxClient
@@ -19,8 +19,8 @@ from sandbox.store import Store
 
 
 def open_existing(db: str) -> Store:
-    db = sqlite_path(db)
-    if not Path(db).is_file():
+    db = database(db)
+    if not is_postgres(db) and not Path(db).is_file():
         raise ConfigError(f"database {db} does not exist (start the server, pass --db, or "
                           "--server URL for a running sandbox)")
     return Store(db)

@@ -18,7 +18,7 @@ from sandbox.errors import SandboxError
 from sandbox.query.conditions import parse_conditions
 from sandbox.query.document import Condition, parse_where
 from sandbox.query.matchers import ScanBudget, matches
-from sandbox.query.sql_conditions import translate_where
+from sandbox.query.sql_conditions import TRUE, translate_where
 from sandbox.signing import VERDICTS
 from sandbox.store import Store
 from sandbox.store.captures import SQLITE_MAX_INT, CaptureFilter
@@ -110,7 +110,7 @@ def parse_query(args: Mapping[str, str], *, where: Sequence[str] = ()) -> Postba
         # Conditions in the assertion grammar: pushed down to SQL where they can be, the rest
         # (regex, body, ...) checked with the pure matcher on the rows SQL selects.
         translated = translate_where(parse_where(parse_conditions(texts)))
-        if translated.clause != "1":
+        if translated.clause != TRUE:
             filters.extra_sql.append(translated.clause)
             filters.extra_params.extend(translated.params)
         query.where = texts

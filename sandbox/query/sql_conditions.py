@@ -9,6 +9,11 @@ checked with the pure matcher on the rows the clause selects.
 The clause calls ``sandbox_number(x)``, which the store registers on every connection: the
 matcher's own number rule (``sandbox/store/numbers.py``), so numeric strings compare exactly
 as in Python.
+
+One text for both databases: truth is written ``(1 = 1)``/``(1 = 0)`` (PostgreSQL wants a
+boolean where SQLite takes 0 and 1), numbers are cast to ``DOUBLE PRECISION`` (SQLite reads
+that name as REAL), and SQLite's ``json_each``, ``json_extract``, ``json_type`` and ``instr``
+exist on PostgreSQL as functions of the same names and answers (``store/pg_schema.py``).
 """
 
 from __future__ import annotations
@@ -74,7 +79,8 @@ def _join(glue: str, parts: Sequence[Sql]) -> Sql:
     return _cat("(", *pieces, ")")
 
 
-FALSE = Sql("0")
+TRUE = "(1 = 1)"
+FALSE = Sql("(1 = 0)")
 
 
 def translate_assertion(assertion: Assertion) -> SqlWhere:
@@ -90,7 +96,7 @@ def translate_assertion(assertion: Assertion) -> SqlWhere:
         scope.append(_cat("received_at >= ", _Param(assertion.since_text)))
     where = translate_where(assertion.where)
     parts = [*scope, Sql(where.clause, where.params)]
-    clause = " AND ".join(part.text for part in parts if part.text != "1") or "1"
+    clause = " AND ".join(part.text for part in parts if part.text != TRUE) or TRUE
     params = tuple(param for part in parts for param in part.params)
     return SqlWhere(clause, params, where.residual)
 
@@ -111,7 +117,7 @@ def translate_where(where: Sequence[Condition]) -> SqlWhere:
             residual.append(condition)
         else:
             pushed.append(sql)
-    clause = " AND ".join(part.text for part in pushed) or "1"
+    clause = " AND ".join(part.text for part in pushed) or TRUE
     return SqlWhere(clause, tuple(p for part in pushed for p in part.params), tuple(residual))
 
 
@@ -222,7 +228,7 @@ def _repeated(source: Sql, slot: _Text, condition: Condition) -> Sql | None:
 
 
 def _not(sql: Sql) -> Sql:
-    return _cat("NOT COALESCE(", sql, ", 0)")
+    return _cat("NOT COALESCE(", sql, ", ", FALSE, ")")
 
 
 def _present(slot: _Slot | _Text) -> Sql:
@@ -240,7 +246,7 @@ def _number_of(slot: _Slot | _Text) -> Sql:
         t,
         " IN ('integer', 'real') THEN CAST(",
         v,
-        " AS REAL) WHEN ",
+        " AS DOUBLE PRECISION) WHEN ",
         t,
         " = 'text' THEN sandbox_number(",
         v,
@@ -280,7 +286,8 @@ def _equal(slot: _Slot | _Text, expected: Any) -> Sql | None:
     if number is not None:
         options.append(
             _cat(
-                "(", t, " IN ('integer', 'real') AND CAST(", v, " AS REAL) = ", _Param(number), ")"
+                "(", t, " IN ('integer', 'real') AND CAST(", v, " AS DOUBLE PRECISION) = ",
+                _Param(number), ")",
             )
         )
     if literal in ("true", "false", "null"):
@@ -312,7 +319,9 @@ def _contains(slot: _Slot | _Text, operand: Any) -> Sql | None:
                 slot.value,
                 ") AS e WHERE ",
                 item,
-                ") ELSE 0 END)",
+                ") ELSE ",
+                FALSE,
+                " END)",
             )
         )
     return _join(" OR ", options) if options else FALSE

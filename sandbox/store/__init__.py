@@ -1,9 +1,15 @@
-"""The only code that speaks SQL. ``Store`` owns one SQLite file and hands out repositories.
+"""The only code that speaks SQL. ``Store`` owns one database and hands out repositories.
 
-One connection per thread (SQLite connections are not shared across threads); WAL mode so
-readers never block the writer and several worker processes can write safely. With
-``synchronous=NORMAL`` a committed transaction survives the process being killed (only a power
-cut can lose the newest commits), which is the durability a local sandbox promises.
+SQLite by default: one file, one connection per thread (SQLite connections are not shared
+across threads); WAL mode so readers never block the writer and several worker processes can
+write safely. With ``synchronous=NORMAL`` a committed transaction survives the process being
+killed (only a power cut can lose the newest commits), which is the durability a local
+sandbox promises.
+
+PostgreSQL for a ``postgresql://`` URL (issue 19, in progress: the settings do not accept
+one yet): one connection per thread through ``pg_connection.py``, which lets the
+repositories' SQL run unchanged; no file beside the database (no checkpointer, disk-full
+reserve, health or settings-version files).
 """
 
 from __future__ import annotations
@@ -11,8 +17,11 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
-from sandbox.db_url import sqlite_path
+import psycopg
+
+from sandbox.db_url import is_postgres, sqlite_path
 from sandbox.errors import ConfigError
 from sandbox.store.captures import CaptureRepository
 from sandbox.store.channels import ChannelRepository
@@ -24,6 +33,8 @@ from sandbox.store.forwards import ForwardRepository
 from sandbox.store.installs import InstallRepository
 from sandbox.store.live_config import LiveConfigRepository
 from sandbox.store.numbers import SQL_FUNCTIONS
+from sandbox.store.pg_connection import PgConnection, redact
+from sandbox.store.pg_schema import migrate_pg
 from sandbox.store.runs import RunRepository
 from sandbox.store.schema import MIGRATIONS, migrate
 from sandbox.store.sessions import SessionRepository
@@ -41,24 +52,31 @@ MMAP_BYTES = 1 << 30
 
 class Store:
     def __init__(self, path: str | Path) -> None:
-        self.path = sqlite_path(str(path))
+        self.postgres = is_postgres(str(path))
+        self.path = str(path) if self.postgres else sqlite_path(str(path))
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[Any] = []
         self._all_lock = threading.Lock()
         self.closed = False
         try:
             conn = self.connection()
-            conn.execute("PRAGMA journal_mode=WAL")
-            migrate(conn)
-        except sqlite3.Error as exc:
-            raise ConfigError(f"cannot open database {self.path}: {exc}") from None
-        lock = None if self.path == ":memory:" else f"{self.path}.lock"
+            if self.postgres:
+                migrate_pg(conn, len(MIGRATIONS))
+            else:
+                conn.execute("PRAGMA journal_mode=WAL")
+                migrate(conn)
+        except (sqlite3.Error, psycopg.Error) as exc:
+            raise ConfigError(f"cannot open database {self.where}: {exc}") from None
+        files = not self.postgres and self.path != ":memory:"  # the files beside the database
+        lock = f"{self.path}.lock" if files else None
         self.reserve = SpaceReserve(None if lock is None else self.path)
         self.write_health = WriteHealth(None if lock is None else f"{self.path}.health")
         self.checkpointer = Checkpointer(self.connection, self.reserve.restore,
                                          None if lock is None else f"{self.path}-wal")
         self.settings_version = SettingsVersion(None if lock is None else f"{self.path}.settings")
-        self.writer = GroupWriter(self.connection, lock, self._committed)
+        # On PostgreSQL a commit is a network round trip: the event loop hands it to a thread.
+        self.writer = GroupWriter(self.connection, lock, self._committed,
+                                  on_loop=not self.postgres)
         self.captures = CaptureRepository(self)
         self.derivation = DerivationRepository(self)
         self.channels = ChannelRepository(self)
@@ -72,15 +90,28 @@ class Store:
         self.sessions = SessionRepository(self)
 
     def _committed(self, error: BaseException | None) -> None:
-        self.checkpointer.committed()
+        if not self.postgres:
+            self.checkpointer.committed()
         if error is None:
             self.write_health.succeeded()
         elif is_disk_full(error):
             self.write_health.failed()
 
-    def connection(self) -> sqlite3.Connection:
+    @property
+    def where(self) -> str:
+        """The database, as a message may name it (a URL without its password)."""
+        return redact(self.path) if self.postgres else self.path
+
+    def connection(self) -> Any:
         """This thread's connection, opened on first use."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        conn: Any = getattr(self._local, "conn", None)
+        if conn is None and self.postgres:
+            with self._all_lock:  # close() closes every connection opened before it
+                if self.closed:  # a thread late for a closed store opens none to leak
+                    raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+                conn = PgConnection(self.path)
+                self._all.append(conn)
+            self._local.conn = conn
         if conn is None:
             if self.path != ":memory:":
                 parent = Path(self.path).resolve().parent
@@ -107,7 +138,7 @@ class Store:
     def close(self) -> None:
         self.closed = True
         self.checkpointer.stop()
-        if self._all:
+        if self._all and not self.postgres:
             self.checkpointer.checkpoint()
         self.writer.close()
         self.settings_version.close()
@@ -123,9 +154,15 @@ class Store:
         conn = self.connection()
         try:
             conn.execute("BEGIN IMMEDIATE")
+            if self.postgres:  # a write that is rolled back: refused for a read-only role
+                conn.execute("UPDATE deriver SET expires = expires WHERE id = 1")
             conn.execute("ROLLBACK")
-        except sqlite3.Error as exc:
-            raise ConfigError(f"database {self.path} is not writable: {exc}") from None
+        except (sqlite3.Error, psycopg.Error) as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise ConfigError(f"database {self.where} is not writable: {exc}") from None
 
     def integrity_check(self) -> str:
+        if self.postgres:  # PostgreSQL checks its pages itself
+            return "ok"
         return str(self.connection().execute("PRAGMA integrity_check").fetchone()[0])

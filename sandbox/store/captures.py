@@ -157,7 +157,9 @@ class CaptureFilter:
     extra_sql: list[str] = field(default_factory=list)  # pushed-down conditions, parameterised
     extra_params: list[Any] = field(default_factory=list)
 
-    def where(self) -> tuple[str, list[Any]]:
+    def where(self, postgres: bool = False) -> tuple[str, list[Any]]:
+        """The WHERE clause and its parameters (``postgres``: spelled for PostgreSQL, which
+        reads a blob as text with ``sandbox_text``, not a CAST)."""
         clauses: list[str] = []
         params: list[Any] = []
         if self.channel is not None:
@@ -183,9 +185,10 @@ class CaptureFilter:
             clauses.append(f"{key} = ?")
             params.append(value)
         if self.text:
+            body = ("sandbox_text(coalesce(decoded_body, body))" if postgres
+                    else "CAST(coalesce(decoded_body, body) AS TEXT)")
             clauses.append(
-                "instr(path || ' ' || query_string || ' ' || headers_json || ' ' || "
-                "CAST(coalesce(decoded_body, body) AS TEXT), ?) > 0"
+                f"instr(path || ' ' || query_string || ' ' || headers_json || ' ' || {body}, ?) > 0"
             )
             params.append(self.text)
         clauses.extend(self.extra_sql)
@@ -248,7 +251,7 @@ class CaptureRepository:
         after_id: int | None = None, newest_first: bool = True,
     ) -> list[StoredCapture]:
         settled = self._store.derivation.settle()
-        where, params = filters.where()
+        where, params = filters.where(self._store.postgres)
         bounds = ["id <= ?"]
         params.append(settled)
         if before_id is not None:
@@ -278,7 +281,7 @@ class CaptureRepository:
         filters = filters or CaptureFilter()
         if filters.derived:
             self._store.derivation.settle()
-        where, params = filters.where()
+        where, params = filters.where(self._store.postgres)
         row = self._store.connection().execute(f"SELECT count(*) FROM captures{where}", params)
         return int(row.fetchone()[0])
 

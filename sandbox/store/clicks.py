@@ -41,11 +41,11 @@ def insert_clicks(conn: sqlite3.Connection, clicks: Sequence[NewClick], *,
     """Insert ``clicks`` on ``conn`` (inside the caller's transaction). ``keep_existing``: a
     click id already recorded is left as it is instead of failing (a scenario run again with
     its seed records the same clicks)."""
-    verb = "INSERT OR IGNORE" if keep_existing else "INSERT"
     conn.executemany(
-        f"{verb} INTO clicks (click_id, campaign, network, clicked_at, clicked_unix, ip, "
+        "INSERT INTO clicks (click_id, campaign, network, clicked_at, clicked_unix, ip, "
         "user_agent, platform, device_id, hints_json, params_json, redirect) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        + (" ON CONFLICT DO NOTHING" if keep_existing else ""),
         [(c.click_id, c.campaign, c.network, c.clicked_at, c.clicked_unix, c.ip, c.user_agent,
           c.platform, c.device_id, _DUMPS(c.hints), _DUMPS(c.params), c.redirect)
          for c in clicks])

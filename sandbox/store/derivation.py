@@ -12,6 +12,7 @@ committed before the read began is derived.
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -21,7 +22,7 @@ from sandbox.compact_json import compact_json
 from sandbox.errors import SandboxError
 from sandbox.store.captures import READ, stored_capture
 from sandbox.store.records import KEY_NAMES, CaptureRecord, StoredCapture
-from sandbox.store.writer import Work
+from sandbox.store.writer import IN_PLACE, Work
 
 if TYPE_CHECKING:
     from sandbox.store import Store
@@ -54,8 +55,18 @@ def _derived_values(capture_id: int, record: CaptureRecord) -> tuple[Any, ...]:
     )
 
 
+def lease_holder(token: str) -> str:
+    """A holder's name: "host:pid:token" (a pid says something on its own host only)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{token}"
+
+
 def _pid_alive(holder: str) -> bool:
-    pid = holder.split(":", 1)[0]
+    """Whether the holder's process still runs; one on another host (nodes sharing a
+    PostgreSQL database) is taken for alive, and its lease runs out if it is not."""
+    host, _, rest = holder.partition(":")
+    if host != socket.gethostname():
+        return True
+    pid = rest.split(":", 1)[0]
     if not pid.isdigit():
         return False
     try:
@@ -111,6 +122,7 @@ class DerivationRepository:
         def work(conn: sqlite3.Connection) -> int:
             return int(conn.executemany(_UPDATE, rows).rowcount)
 
+        setattr(work, IN_PLACE, True)  # its success does not mean captures fit again
         return work
 
     def hold_lease(self, holder: str) -> bool:

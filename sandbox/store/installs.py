@@ -56,8 +56,9 @@ class DuplicateEvent(Exception):
     """An event id that was already recorded."""
 
 
-def _verb(keep_existing: bool) -> str:
-    return "INSERT OR IGNORE" if keep_existing else "INSERT"
+def _unless_there(keep_existing: bool) -> str:
+    """What ends an INSERT that leaves a row already recorded as it is, or fails on it."""
+    return " ON CONFLICT DO NOTHING" if keep_existing else ""
 
 
 def insert_installs(conn: sqlite3.Connection, installs: Sequence[NewInstall], *,
@@ -65,13 +66,14 @@ def insert_installs(conn: sqlite3.Connection, installs: Sequence[NewInstall], *,
     """Insert ``installs`` and their device ids on ``conn`` (inside the caller's transaction);
     ``keep_existing``: an install id already recorded is left as it is instead of failing."""
     conn.executemany(
-        f"{_verb(keep_existing)} INTO installs (install_id, platform, att_status, device_json, "
+        "INSERT INTO installs (install_id, platform, att_status, device_json, "
         "click_id, match_type, network, campaign, installed_at, installed_unix, received_at, "
-        "source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?){_unless_there(keep_existing)}",
         [(i.install_id, i.platform, i.att_status, _DUMPS(i.device), i.click_id, i.match_type,
           i.network, i.campaign, i.installed_at, i.installed_unix, i.received_at, i.source)
          for i in installs])
-    conn.executemany("INSERT OR IGNORE INTO device_ids (value, install_id) VALUES (?, ?)",
+    conn.executemany("INSERT INTO device_ids (value, install_id) VALUES (?, ?) "
+                     "ON CONFLICT DO NOTHING",
                      [(value, i.install_id) for i in installs for value in i.device_ids])
 
 
@@ -80,9 +82,9 @@ def insert_events(conn: sqlite3.Connection, events: Sequence[NewEvent], *,
     """Insert ``events`` on ``conn`` (inside the caller's transaction); ``keep_existing`` as
     for ``insert_installs``."""
     conn.executemany(
-        f"{_verb(keep_existing)} INTO events (event_id, install_id, name, revenue, currency, "
+        "INSERT INTO events (event_id, install_id, name, revenue, currency, "
         "params_json, event_at, event_unix, received_at, source, dropped) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?){_unless_there(keep_existing)}",
         [(e.event_id, e.install_id, e.name, e.revenue, e.currency, _DUMPS(e.params),
           e.event_at, e.event_unix, e.received_at, e.source, e.dropped) for e in events])
 

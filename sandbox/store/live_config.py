@@ -29,7 +29,7 @@ class LiveConfigRepository:
                 conn.execute(sql, params)
             conn.execute(
                 "INSERT INTO counters (name, value) VALUES (?, 1) "
-                "ON CONFLICT(name) DO UPDATE SET value = value + 1", (_VERSION_COUNTER,))
+                "ON CONFLICT(name) DO UPDATE SET value = counters.value + 1", (_VERSION_COUNTER,))
 
         self._store.writer.run(write)
 

@@ -38,6 +38,11 @@ class Scope:
         return " AND ".join(clauses), params
 
 
+def _ids(concatenated: object) -> list[int]:
+    """The ids ``group_concat`` joined, in order (it promises no order of its own)."""
+    return sorted(int(i) for i in str(concatenated).split(","))
+
+
 def key_groups(store: Store, scope: Scope) -> list[tuple[str | None, str | None, list[int]]]:
     """(key value, event name, capture ids) for every group of accepted captures that are
     duplicates of each other: an install postback (no event name) arrives once per click, so
@@ -49,8 +54,8 @@ def key_groups(store: Store, scope: Scope) -> list[tuple[str | None, str | None,
         f"SELECT {scope.key}, event_name, group_concat(id) FROM captures WHERE {where} "
         f"GROUP BY {scope.key}, event_name, "
         "CASE WHEN event_name IS NULL THEN '' ELSE method || ' ' || path || '?' || query_string "
-        "END, CASE WHEN event_name IS NULL THEN x'' ELSE body END ORDER BY min(id)", params)
-    return [(r[0], r[1], [int(i) for i in str(r[2]).split(",")]) for r in rows]
+        "END, CASE WHEN event_name IS NULL THEN NULL ELSE body END ORDER BY min(id)", params)
+    return [(r[0], r[1], _ids(r[2])) for r in rows]
 
 
 def unknown_keys(store: Store, scope: Scope) -> list[tuple[str, list[int]]]:
@@ -62,7 +67,7 @@ def unknown_keys(store: Store, scope: Scope) -> list[tuple[str, list[int]]]:
         f"LEFT JOIN clicks k ON k.click_id = c.{scope.key} "
         f"WHERE {where} AND c.{scope.key} IS NOT NULL AND k.id IS NULL "
         f"GROUP BY c.{scope.key} ORDER BY min(c.id)", params)
-    return [(str(r[0]), [int(i) for i in str(r[1]).split(",")]) for r in rows]
+    return [(str(r[0]), _ids(r[1])) for r in rows]
 
 
 def installs_without_capture(store: Store, scope: Scope) -> list[tuple[str, str]]:

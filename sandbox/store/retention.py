@@ -64,7 +64,7 @@ def prune(store: Store, policy: RetentionPolicy, clock: Clock) -> int:
         if deleted:
             conn.execute(
                 "INSERT INTO counters (name, value) VALUES (?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                "ON CONFLICT(name) DO UPDATE SET value = counters.value + excluded.value",
                 (PRUNED_COUNTER, deleted),
             )
         return deleted

@@ -20,7 +20,8 @@ class SessionRepository:
         """Record a new session, and forget the ones opened before ``expired_before``."""
         conn = self._store.connection()
         conn.execute("DELETE FROM sessions WHERE opened_at < ?", (expired_before,))
-        conn.execute("INSERT OR REPLACE INTO sessions (digest, opened_at) VALUES (?, ?)",
+        conn.execute("INSERT INTO sessions (digest, opened_at) VALUES (?, ?) "
+                     "ON CONFLICT (digest) DO UPDATE SET opened_at = excluded.opened_at",
                      (digest, now))
 
     def is_open(self, digest: str, *, opened_after: float) -> bool:

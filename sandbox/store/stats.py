@@ -68,8 +68,8 @@ def latency_histogram(
     """(bucket index, answered 2xx, attempts) over every delivery attempt (of one run)."""
     bucket, params = _bucket_case("a.latency_ms", edges)
     sql = (
-        f"SELECT {bucket} AS bucket, coalesce(a.status BETWEEN 200 AND 299, 0) AS ok, count(*) "
-        "FROM attempts a"
+        f"SELECT {bucket} AS bucket, "
+        "CASE WHEN a.status BETWEEN 200 AND 299 THEN 1 ELSE 0 END AS ok, count(*) FROM attempts a"
     )
     if run_id is not None:
         sql += " JOIN deliveries d ON d.id = a.delivery_id WHERE d.run_id = ? AND"
@@ -101,7 +101,7 @@ def ctit_histogram(
         f"SELECT {bucket} AS bucket, count(*) FROM (SELECT {_CTIT} AS ctit FROM deliveries d "
         "LEFT JOIN installs i ON i.install_id = d.install_id AND d.ctit_seconds IS NULL "
         "LEFT JOIN clicks c ON c.click_id = i.click_id "
-        f"WHERE {where}) WHERE ctit IS NOT NULL GROUP BY bucket ORDER BY bucket"
+        f"WHERE {where}) AS t WHERE ctit IS NOT NULL GROUP BY bucket ORDER BY bucket"
     )
     rows = store.connection().execute(sql, [*params, *run_params])
     return [(int(r[0]), int(r[1])) for r in rows]

@@ -49,6 +49,16 @@ class _Job:
     lead: bool = False  # handed the leadership: commit the queue, then pass it on
 
 
+def in_place(work: Work) -> bool:
+    """Whether ``work`` only fills in rows that exist (``IN_PLACE`` set on it): a batch of
+    such works says nothing of the disk's room when it commits (a full disk can still take
+    an UPDATE that needs no new page), so it does not report success (``on_commit``)."""
+    return bool(getattr(work, IN_PLACE, False))
+
+
+IN_PLACE = "in_place"
+
+
 # What a write after ``close`` fails with (sqlite3's own error for a closed database).
 CLOSED = sqlite3.ProgrammingError("Cannot operate on a closed database.")
 
@@ -59,8 +69,10 @@ class GroupWriter:
         connect: Callable[[], sqlite3.Connection],
         lock_path: str | None,
         on_commit: Callable[[BaseException | None], None] = lambda error: None,
+        *, on_loop: bool = True,
     ) -> None:
         self._connect = connect
+        self._on_loop = on_loop  # whether run_now may commit on the caller's event loop
         self._on_commit = on_commit
         self._lock_path = lock_path
         self._queue: list[_Job] = []
@@ -110,6 +122,8 @@ class GroupWriter:
         """
         if self._closed:
             return [Outcome(error=CLOSED)] * len(works)
+        if not self._on_loop:
+            return None
         lock_file = self._lock_file()
         deadline = time.monotonic() + LOCK_WAIT
         while not self._lead_without_waiting(lock_file):
@@ -157,7 +171,8 @@ class GroupWriter:
             if lock_file is not None:
                 fcntl.flock(lock_file, fcntl.LOCK_UN)
             self._hand_over(batch)
-        self._on_commit(error)
+        if error is not None or not all(in_place(work) for job in batch for work in job.works):
+            self._on_commit(error)
 
     def _hand_over(self, batch: list[_Job]) -> None:
         """Mark the batch done, wake its threads, and pass the leadership to the next job."""

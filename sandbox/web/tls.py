@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from sandbox.db_url import is_postgres
 from sandbox.errors import ConfigError
 
 VALID_DAYS = 825  # the longest lifetime Apple platforms accept for a TLS server certificate
@@ -35,7 +36,10 @@ class Certificate:
 
 
 def paths_for(db: str) -> tuple[Path, Path]:
-    base = Path(db).resolve() if db != ":memory:" else Path.cwd() / "postback-sandbox"
+    """Beside the database file; for a database that is not a file (in memory, on a
+    PostgreSQL server), in the working folder."""
+    on_disk = db != ":memory:" and not is_postgres(db)
+    base = Path(db).resolve() if on_disk else Path.cwd() / "postback-sandbox"
     return base.with_name(base.name + ".cert.pem"), base.with_name(base.name + ".key.pem")
 
 
