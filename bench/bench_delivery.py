@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -31,25 +29,11 @@ from sandbox.clock import SystemClock  # noqa: E402
 from sandbox.delivery.run import RunOptions, ScenarioRun  # noqa: E402
 from sandbox.scenarios.load import scenario_from_data  # noqa: E402
 from sandbox.store import Store  # noqa: E402
+from tests.nginx import free_port  # noqa: E402
+from tests.nginx import start_nginx as run_nginx  # noqa: E402
 
 TARGET = 4000.0
-NGINX_CONF = """
-daemon off;
-worker_processes 1;
-error_log {dir}/error.log;
-pid {dir}/nginx.pid;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {dir}/body;
-  proxy_temp_path {dir}/proxy;
-  fastcgi_temp_path {dir}/fastcgi;
-  uwsgi_temp_path {dir}/uwsgi;
-  scgi_temp_path {dir}/scgi;
-  keepalive_requests 1000000;
-  server {{ listen 127.0.0.1:{port}; location / {{ return 204; }} }}
-}}
-"""
+NGINX_204 = "server {{ listen 127.0.0.1:{port}; location / {{ return 204; }} }}"
 
 
 def bench_scenario(installs: int) -> dict:
@@ -67,28 +51,12 @@ def bench_scenario(installs: int) -> dict:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def start_nginx(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
     port = free_port()
-    conf = folder / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(dir=folder, port=port), encoding="utf-8")
-    process = subprocess.Popen([binary, "-c", str(conf), "-p", str(folder)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit(f"nginx did not start: {(folder / 'error.log').read_text()}")
+    try:
+        return run_nginx(folder, NGINX_204.format(port=port), port), f"http://127.0.0.1:{port}"
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def wrk_ceiling(url: str, *, duration: int, connections: int) -> float:

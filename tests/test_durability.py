@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from sandbox.remote.process import RunningServer, start_server
+from tests.api_helpers import all_postbacks
 
 
 def _send_many(url: str, sender: int, count: int) -> list[int]:
@@ -29,18 +30,8 @@ def test_concurrent_senders_lose_nothing(server: RunningServer):
         batches = list(pool.map(lambda s: _send_many(server.url, s, 25), range(16)))
     acknowledged = {i for batch in batches for i in batch}
     assert len(acknowledged) == 16 * 25
-    stored = {p["id"] for p in _all(server.url, "load")}
+    stored = {p["id"] for p in all_postbacks(server.url, "load")}
     assert stored == acknowledged
-
-
-def _all(url: str, channel: str) -> list[dict]:
-    found, params = [], {"channel": channel, "limit": 500}
-    while True:
-        page = httpx.get(f"{url}/api/postbacks", params=params).json()
-        found.extend(page["postbacks"])
-        if not page["next_cursor"]:
-            return found
-        params["cursor"] = page["next_cursor"]
 
 
 def test_restart_keeps_everything(tmp_path: Path):
@@ -52,7 +43,7 @@ def test_restart_keeps_everything(tmp_path: Path):
         assert first.stop() == 0
     second = start_server(db)
     try:
-        assert {p["id"] for p in _all(second.url, "load")} == set(ids)
+        assert {p["id"] for p in all_postbacks(second.url, "load")} == set(ids)
     finally:
         second.stop()
 
@@ -110,7 +101,7 @@ def test_sigkill_while_the_deriver_is_behind_loses_nothing_and_derives_it_all(tm
         server.kill()
     again = start_server(db)
     try:
-        stored = {p["id"]: p for p in _all(again.url, "load")}
+        stored = {p["id"]: p for p in all_postbacks(again.url, "load")}
     finally:
         again.stop()
     acknowledged = {i for batch in batches for i in batch}

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -20,30 +17,10 @@ import httpx
 import pytest
 
 from sandbox.remote.process import RunningServer, start_server
+from tests.api_helpers import all_postbacks
+from tests.nginx import free_port, start_nginx
 
 SAMPLE = Path(__file__).resolve().parent.parent / "deploy" / "nginx-team-sandbox.conf"
-MAIN_CONF = """
-daemon off;
-worker_processes 1;
-error_log {dir}/error.log;
-pid {dir}/nginx.pid;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {dir}/body;
-  proxy_temp_path {dir}/proxy;
-  fastcgi_temp_path {dir}/fastcgi;
-  uwsgi_temp_path {dir}/uwsgi;
-  scgi_temp_path {dir}/scgi;
-  include {dir}/team-sandbox.conf;
-}}
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def sample_config(nodes: list[str], port: int) -> str:
@@ -62,12 +39,9 @@ def team(any_db: str, tmp_path: Path) -> Iterator[tuple[str, list[RunningServer]
     # The last --db wins: the first (start_server's) only names each node's log file.
     node_args = ["--workers", "1", "--db", any_db]
     nodes = [start_server(tmp_path / f"node{n}.db", args=node_args) for n in range(3)]
-    port = _free_port()
+    port = free_port()
     (tmp_path / "team-sandbox.conf").write_text(sample_config([n.url for n in nodes], port))
-    (tmp_path / "nginx.conf").write_text(MAIN_CONF.format(dir=tmp_path))
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    nginx = subprocess.Popen([binary, "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    nginx = start_nginx(tmp_path, f"include {tmp_path}/team-sandbox.conf;", port)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for(url)
@@ -122,7 +96,7 @@ def test_fifty_senders_lose_nothing_when_a_node_is_killed(team):
     assert retries  # and felt: some sender saw a 502 and sent again
     acknowledged = {capture for batch in batches for capture in batch}
     assert len(acknowledged) == 50 * 60  # every postback was acknowledged once, in the end
-    stored = {p["id"]: p["keys"]["click_id"] for p in _all(nodes[0].url, "team")}
+    stored = {p["id"]: p["keys"]["click_id"] for p in all_postbacks(nodes[0].url, "team")}
     assert acknowledged <= set(stored)  # nothing acknowledged is lost
     assert len(set(stored.values())) == 50 * 60
     # A capture stored by the node as it died, never answered, is there too: only a postback
@@ -148,16 +122,6 @@ def test_one_truth_whichever_node_a_request_reaches(team):
     held = httpx.post(f"{first.url}/api/assert", json={
         "channel": "seen", "where": {"query.click_id": "from-three"}, "count": 1})
     assert held.status_code == 200, held.text
-
-
-def _all(url: str, channel: str) -> list[dict]:
-    found, params = [], {"channel": channel, "limit": 500}
-    while True:
-        page = httpx.get(f"{url}/api/postbacks", params=params).json()
-        found.extend(page["postbacks"])
-        if not page["next_cursor"]:
-            return found
-        params["cursor"] = page["next_cursor"]
 
 
 def _next_postbacks_event(lines: Iterator[str]) -> str:

@@ -6,10 +6,10 @@ write safely. With ``synchronous=NORMAL`` a committed transaction survives the p
 killed (only a power cut can lose the newest commits), which is the durability a local
 sandbox promises.
 
-PostgreSQL for a ``postgresql://`` URL (issue 19, in progress: the settings do not accept
-one yet): one connection per thread through ``pg_connection.py``, which lets the
-repositories' SQL run unchanged; no file beside the database (no checkpointer, disk-full
-reserve, health or settings-version files).
+PostgreSQL for a ``postgresql://`` URL: one connection per thread through
+``pg_connection.py``, which lets the repositories' SQL run unchanged, and the schema of
+``pg_schema.py``; no file beside the database (no checkpointer, disk-full reserve, health or
+settings-version files). See docs/architecture.md, "Two databases, one store".
 """
 
 from __future__ import annotations
