@@ -61,7 +61,8 @@ def clock() -> FakeClock:
 @pytest.fixture
 def serve() -> Iterator[Callable[[SandboxASGI], ServedClient]]:
     """Serve a built app in process (on its own loop, as the server starts it) for this test;
-    a client for it. Each is stopped when the test ends, before its store closes."""
+    a client for it. Each is stopped when the test ends: before the ``store`` fixture closes
+    when that was asked for first (fixtures end in the reverse of their start)."""
     started: list[ServedApp] = []
 
     def start(asgi: SandboxASGI) -> ServedClient:
@@ -74,7 +75,7 @@ def serve() -> Iterator[Callable[[SandboxASGI], ServedClient]]:
 
 
 @pytest.fixture
-def client(serve: Callable[[SandboxASGI], ServedClient], store: Store, clock: FakeClock,
+def client(store: Store, serve: Callable[[SandboxASGI], ServedClient], clock: FakeClock,
            db_path: Path) -> ServedClient:
     """The whole sandbox in process, on a fake clock."""
     return serve(build(load_settings({"db": str(db_path)}, environ={}), clock=clock,

@@ -22,7 +22,7 @@ TOKEN = "test-admin-token-123"
 
 
 @pytest.fixture
-def exposed(serve, store: Store, clock: FakeClock, db_path: Path) -> ServedClient:
+def exposed(store: Store, serve, clock: FakeClock, db_path: Path) -> ServedClient:
     """The sandbox as if bound to 0.0.0.0 with an admin token."""
     settings = load_settings({"db": str(db_path), "host": "0.0.0.0", "token": TOKEN}, environ={})
     return serve(build(settings, clock=clock, store=store))

@@ -25,7 +25,7 @@ LIMITS = {"max_headers": 20, "max_header_bytes": 2048, "max_url": 512, "max_json
 
 
 @pytest.fixture
-def tight(serve, store: Store, clock: FakeClock, db_path: Path) -> Client:
+def tight(store: Store, serve, clock: FakeClock, db_path: Path) -> Client:
     settings = load_settings({"db": str(db_path), **LIMITS}, environ={})
     return serve(build(settings, clock=clock, store=store))
 
