@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from sandbox.store import Store
+from sandbox.store.writer import IN_PLACE, GroupWriter
 from tests.conftest import sqlite_only
 
 pytestmark = sqlite_only  # it reads the file with a second sqlite3 connection
@@ -89,3 +90,20 @@ def test_channel_settings_changed_by_another_store_are_seen_at_once(tmp_path):
     finally:
         first.close()
         second.close()
+
+
+def test_a_batch_that_only_fills_rows_in_says_nothing_of_the_disks_room(table: Store):
+    """A derivation write succeeding on a full disk must not clear the health's "degraded"
+    (it needs no new page), so a batch of in-place works reports no success; any other does."""
+    reported: list[BaseException | None] = []
+    writer = GroupWriter(table.connection, None, reported.append)
+
+    def fill_in(conn: sqlite3.Connection) -> None:
+        conn.execute("UPDATE t SET n = n WHERE n = 1")
+
+    setattr(fill_in, IN_PLACE, True)
+    writer.run(insert(1))
+    assert reported == [None]
+    writer.run(fill_in)
+    assert reported == [None]  # nothing more
+    assert table.derivation.writing([]).__dict__.get(IN_PLACE) is True  # the deriver's works

@@ -19,7 +19,6 @@ from sandbox.capture.record import (
     build_record,
     raw_record,
 )
-from sandbox.settings import Settings
 from sandbox.store.records import StoredCapture
 
 
@@ -29,10 +28,6 @@ class DeriveLimits:
 
     decoded: int = 1024 * 1024
     parse: ParseLimits = ParseLimits()
-
-    @classmethod
-    def of(cls, settings: Settings) -> DeriveLimits:
-        return cls(settings.max_decoded_body, ParseLimits.of(settings))
 
 
 @dataclass(frozen=True, slots=True)

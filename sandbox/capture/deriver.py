@@ -13,7 +13,7 @@ Where the batches run:
   deriver thread (``bench/bench_capture.py --baseline``), the thread cost GET x0.90 and POST
   x0.86 requests/s at the same CPU per request: a thread busy deriving holds the GIL for
   the loop's whole switch interval each time the loop comes back from the network.
-- **On its own thread** (no loop: captures taken in process, by the WSGI face and tests):
+- **On its own thread** (no loop: a desk used without the served app, as some tests do):
   it gathers what was handed for ``gather`` seconds, so a batch carries many.
 
 What no process holds any more (its process was killed before its deriver wrote, or it
@@ -44,10 +44,10 @@ from sandbox.store.records import CaptureRecord, StoreError
 log = logging.getLogger("sandbox.capture")
 BATCH = 512
 LOOP_BATCH = 64  # at most this much derivation (a few ms) between two of the loop's requests
-# How long handed captures wait before a batch is derived. The thread gathers for a while (one
-# commit per batch, not per capture; a read that waits for derivation hurries it); the loop
-# derives at once, between its requests. SANDBOX_DERIVE_DELAY holds both back (seconds), to
-# see or test the raw-first state; reads then wait for it, up to their limit.
+# How long handed captures wait before a batch is derived: one commit per batch, not per
+# capture. The thread gathers 10 ms (a read that waits for derivation hurries it), the loop
+# 5 ms. SANDBOX_DERIVE_DELAY holds both back (seconds), to see or test the raw-first state;
+# reads then wait for it, up to their limit.
 DELAY = float(os.environ.get("SANDBOX_DERIVE_DELAY", "0"))
 GATHER_SECONDS = DELAY or 0.01
 FAILED_PAUSE = 0.5  # after a store error (a locked or full disk), before trying again

@@ -17,7 +17,6 @@ from sandbox.capture.keys import extract_keys
 from sandbox.capture.lint import lint_capture
 from sandbox.compact_json import compact_json
 from sandbox.names import NAME
-from sandbox.settings import Settings
 from sandbox.store.records import CaptureRecord
 
 CHANNEL_PATTERN = NAME  # the one name rule (sandbox/names.py)
@@ -142,11 +141,6 @@ class ParseLimits:
     max_bytes: int = MAX_PARSED_BODY
     max_elements: int = MAX_JSON_ELEMENTS
     max_depth: int = MAX_JSON_DEPTH
-
-    @classmethod
-    def of(cls, settings: Settings) -> ParseLimits:
-        """A body the sandbox would not take uncompressed (``max_body``) is not parsed."""
-        return cls(settings.max_body, settings.max_json_elements, settings.max_json_depth)
 
 
 DEFAULT_PARSE_LIMITS = ParseLimits()

@@ -41,7 +41,7 @@ from sandbox.store.sessions import SessionRepository
 from sandbox.store.settings_version import SettingsVersion
 from sandbox.store.skan_keys import SkanKeyRepository
 from sandbox.store.space import SpaceReserve, WriteHealth, is_disk_full
-from sandbox.store.writer import GroupWriter
+from sandbox.store.writer import GroupWriter, closed_error
 
 __all__ = ["Store", "SCHEMA_VERSION"]
 
@@ -108,7 +108,7 @@ class Store:
         if conn is None and self.postgres:
             with self._all_lock:  # close() closes every connection opened before it
                 if self.closed:  # a thread late for a closed store opens none to leak
-                    raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+                    raise closed_error()
                 conn = PgConnection(self.path)
                 self._all.append(conn)
             self._local.conn = conn

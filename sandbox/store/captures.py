@@ -226,15 +226,13 @@ class CaptureRepository:
         result: tuple[int, Answer] = self._store.writer.run(write_numbered(record, decide))
         return result
 
-    def accepted_before(self, channel: str, replay_key: str,
-                        before_id: int = SQLITE_MAX_INT) -> bool:
-        """Whether an earlier capture on ``channel`` (below ``before_id``) with this replay key
-        was answered 2xx (a copy of an accepted delivery is a replay; one after a failure is a
-        retry)."""
+    def accepted_before(self, channel: str, replay_key: str) -> bool:
+        """Whether an earlier capture on ``channel`` with this replay key was answered 2xx
+        (a copy of an accepted delivery is a replay; one after a failure is a retry)."""
         row = self._store.connection().execute(
-            "SELECT 1 FROM captures WHERE replay_key = ? AND channel = ? AND id < ? "
+            "SELECT 1 FROM captures WHERE replay_key = ? AND channel = ? "
             "AND response_status BETWEEN 200 AND 299 LIMIT 1",
-            (replay_key, channel, before_id),
+            (replay_key, channel),
         ).fetchone()
         return row is not None
 

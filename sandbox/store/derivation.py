@@ -126,7 +126,7 @@ class DerivationRepository:
         return work
 
     def hold_lease(self, holder: str) -> bool:
-        """Take or renew the sweep lease for ``holder`` ("pid:token"): whether it is held.
+        """Take or renew the sweep lease for ``holder`` (``lease_holder``): whether it is held.
         Real time: a lease outlives no process, whatever the sandbox clock says."""
         now = time.time()
 

@@ -59,8 +59,10 @@ def in_place(work: Work) -> bool:
 IN_PLACE = "in_place"
 
 
-# What a write after ``close`` fails with (sqlite3's own error for a closed database).
-CLOSED = sqlite3.ProgrammingError("Cannot operate on a closed database.")
+def closed_error() -> sqlite3.ProgrammingError:
+    """What a write after ``close`` fails with (sqlite3's own error for a closed database);
+    a new one each time, so no two threads share its traceback."""
+    return sqlite3.ProgrammingError("Cannot operate on a closed database.")
 
 
 class GroupWriter:
@@ -96,7 +98,7 @@ class GroupWriter:
         commit would cost O(waiters) per commit).
         """
         if self._closed:
-            return [Outcome(error=CLOSED)] * len(works)
+            return [Outcome(error=closed_error()) for _ in works]
         job = _Job(list(works), [Outcome() for _ in works])
         with self._lock:
             self._queue.append(job)
@@ -121,7 +123,7 @@ class GroupWriter:
         a thread that may block.
         """
         if self._closed:
-            return [Outcome(error=CLOSED)] * len(works)
+            return [Outcome(error=closed_error()) for _ in works]
         if not self._on_loop:
             return None
         lock_file = self._lock_file()

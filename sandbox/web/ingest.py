@@ -33,9 +33,11 @@ from sandbox.live.vendors import (
     adjust_session,
     appsflyer_event,
 )
+from sandbox.web.capture_asgi import scope_headers, scope_path
+from sandbox.web.capture_rules import text_of
 from sandbox.web.context import sandbox
 from sandbox.web.errors import error_answer
-from sandbox.web.wsgi_bridge import HEAD_KEY
+from sandbox.web.wsgi_bridge import SCOPE_KEY
 
 log = logging.getLogger("sandbox.web")
 INGEST_CHANNEL = "mmp"
@@ -62,9 +64,10 @@ def live_delivery() -> LiveDelivery:
 
 
 def _inbound(body: bytes) -> InboundRequest:
-    path, query_string, headers = request.environ[HEAD_KEY]
+    scope = request.environ[SCOPE_KEY]  # the head as the capture path reads it
     return InboundRequest(
-        method=request.method, path=path, query_string=query_string, headers=headers,
+        method=request.method, path=scope_path(scope), query_string=text_of(
+            scope["query_string"]), headers=scope_headers(scope),
         body=body, remote_addr=request.remote_addr, received_at=iso_utc(sandbox().clock.now()),
         body_size=len(body), channel=INGEST_CHANNEL,
     )

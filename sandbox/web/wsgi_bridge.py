@@ -30,21 +30,18 @@ from sandbox.web.capture_asgi import (
     Send,
     declared_length,
     scope_headers,
-    scope_path,
 )
 from sandbox.web.capture_rules import (
     ReceiverLimits,
     body_incomplete,
     body_timed_out,
     internal_error,
-    text_of,
 )
 from sandbox.web.errors import error_answer
 
-# The request head as the capture path reads it: (raw path, query string, headers in order
-# with repeated ones apart and names in Header-Case), for a route that stores the request
-# (web/ingest.py).
-HEAD_KEY = "sandbox.head"
+# The ASGI scope itself, for a route that stores the request (web/ingest.py) and so reads
+# its head as the capture path does; kept undecoded, since every other route ignores it.
+SCOPE_KEY = "sandbox.scope"
 
 log = logging.getLogger("sandbox.web")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -146,8 +143,7 @@ def _on_loop(loop: asyncio.AbstractEventLoop, function: Callable[..., Awaitable[
 
 
 def build_environ(scope: Scope, body: Any) -> dict[str, Any]:
-    """The WSGI environ of an ASGI request; it also keeps the head as the capture path reads
-    it (``HEAD_KEY``)."""
+    """The WSGI environ of an ASGI request; it also keeps the scope (``SCOPE_KEY``)."""
     path = scope["path"].encode("utf-8").decode("latin-1")
     raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
     query = scope["query_string"]
@@ -171,7 +167,7 @@ def build_environ(scope: Scope, body: Any) -> dict[str, Any]:
         "wsgi.multithread": True,
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
-        HEAD_KEY: (scope_path(scope), text_of(query), scope_headers(scope)),
+        SCOPE_KEY: scope,
     }
     for raw_name, raw_value in scope["headers"]:
         name = raw_name.decode("latin-1").upper().replace("-", "_")
