@@ -8,12 +8,17 @@ acknowledged (2xx) with what the database holds, and measures the queryable rate
 divided by the time from the first request until the last one is visible, derived, to
 ``/api/postbacks?click_id=...``, with the deriver's lag (captures still raw) when wrk stopped.
 
-With ``--baseline DIR`` (another source tree, such as a git worktree of an older commit), a
-second server runs from that tree beside this one and the runs alternate between them: on a
-shared machine whose speed drifts, the paired ratios say more than either figure alone.
+With ``--postgres`` (a temporary server of Debian's package) or ``--db postgresql://...`` (a
+server of yours), a second server of this tree stores on PostgreSQL, and with ``--nodes N``
+N more servers on it stand behind nginx (deploy/nginx-team-sandbox.conf), as a team sandbox
+does; "server CPU" then adds up the nodes (not nginx, not PostgreSQL). With ``--baseline
+DIR`` (another source tree, such as a git worktree of an older commit), a server of that tree
+runs beside each single server of this one, on the same kind of database. Runs alternate
+between all of them: on a shared machine whose speed drifts, the paired ratios say more than
+either figure alone.
 
 Rerun: python bench/bench_capture.py [--duration 10] [--runs 3] [--connections 50]
-       [--baseline DIR]
+       [--postgres | --db postgresql://...] [--nodes 3] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -32,12 +37,14 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 THIS_TREE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(THIS_TREE))  # tests/postgres.py: the temporary PostgreSQL server
 
 from sandbox.remote.process import RunningServer, start_server  # noqa: E402
+from tests.nginx import free_port, start_nginx, team_config  # noqa: E402
 from tests.postgres import PostgresServer, running_postgres  # noqa: E402
 
 LUA = r"""
@@ -104,24 +111,26 @@ def server_cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-DATABASES: dict[str, str] = {}  # a server's log-naming path -> its PostgreSQL URL
+def target_cpu_seconds(target: Target) -> float:
+    """The CPU time of every sandbox server behind ``target`` (not nginx's, not
+    PostgreSQL's: both share the machine's cores and are left out of "server CPU")."""
+    return sum(server_cpu_seconds(server.process.pid) for server in target.servers)
 
 
-def _scalar(db: Path, sql: str) -> int:
-    url = DATABASES.get(str(db))
-    if url is not None:
+def _scalar(db: str, sql: str) -> int:
+    if db.startswith(("postgresql://", "postgres://")):
         import psycopg
-        with psycopg.connect(url) as conn:
+        with psycopg.connect(db) as conn:
             return int(conn.execute(sql).fetchone()[0])  # type: ignore[index]
     with sqlite3.connect(db) as conn:
         return int(conn.execute(sql).fetchone()[0])
 
 
-def count(db: Path) -> int:
+def count(db: str) -> int:
     return _scalar(db, "SELECT count(*) FROM captures")
 
 
-def raw_left(db: Path) -> int:
+def raw_left(db: str) -> int:
     """Captures not derived yet (0 for a tree from before derivation moved off the request
     path, which derived every capture before answering)."""
     try:
@@ -130,10 +139,10 @@ def raw_left(db: Path) -> int:
         return 0
 
 
-def visible(server: RunningServer, marker: str) -> None:
+def visible(target: Target, marker: str) -> None:
     """Send one more postback, then read it back through the API: the read answers once every
     capture before it is derived (or, on an older tree, at once: it derived inline)."""
-    base = server.url
+    base = target.url
     urllib.request.urlopen(f"{base}/pb/bench/install?click_id={marker}").read()
     with urllib.request.urlopen(f"{base}/api/postbacks?click_id={marker}") as answer:
         found = json.loads(answer.read())
@@ -147,25 +156,25 @@ LOADS = (
 )
 
 
-def measure(server: RunningServer, path: str, method: str, args: argparse.Namespace,
+def measure(target: Target, path: str, method: str, args: argparse.Namespace,
             script: Path) -> dict:
-    """One wrk run against ``server``: its figures, CPU per request, captures recorded."""
-    before = count(server.db)
-    cpu_before = server_cpu_seconds(server.process.pid)
+    """One wrk run against ``target``: its figures, CPU per request, captures recorded."""
+    before = count(target.db)
+    cpu_before = target_cpu_seconds(target)
     # The Lua request() builds the postback path; /api/ping keeps its own path.
-    target = path if path != "/" else "/pb/bench/install"
+    load = path if path != "/" else "/pb/bench/install"
     started = time.monotonic()
-    run = wrk(server.url, target, duration=args.duration, connections=args.connections,
+    run = wrk(target.url, load, duration=args.duration, connections=args.connections,
               method=method, script=script)
     if path == "/":
         # Queryable: from the first request until the last is visible, derived, to the API.
-        run["lag"] = raw_left(server.db)
-        visible(server, f"marker-{uuid.uuid4().hex}")
+        run["lag"] = raw_left(target.db)
+        visible(target, f"marker-{uuid.uuid4().hex}")
         run["queryable"] = run["ok"] / (time.monotonic() - started)
-    cpu = server_cpu_seconds(server.process.pid) - cpu_before
+    cpu = target_cpu_seconds(target) - cpu_before
     run["cpu_us"] = cpu / max(run["ok"] + run["bad"], 1) * 1e6
     if path == "/":
-        run["recorded"] = count(server.db) - before - 1
+        run["recorded"] = count(target.db) - before - 1
     return run
 
 
@@ -213,21 +222,30 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--postgres", action="store_true",
-                        help="a second server of this tree stores on PostgreSQL (a temporary "
-                             "server from Debian's postgresql package), beside the one on "
-                             "SQLite; runs alternate between them")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--postgres", action="store_true",
+                       help="also run on PostgreSQL: a temporary server from Debian's "
+                            "postgresql package, a new database per sandbox server")
+    where.add_argument("--db", metavar="postgresql://...",
+                       help="also run on this PostgreSQL database (every PostgreSQL server "
+                            "of the run shares it, as the nodes of a team sandbox do)")
+    parser.add_argument("--nodes", type=int, default=1,
+                        help="with a PostgreSQL database: also N nodes on it behind nginx "
+                             "(deploy/nginx-team-sandbox.conf), --node-workers each")
+    parser.add_argument("--node-workers", type=int, default=1)
     parser.add_argument("--baseline", type=Path, metavar="DIR",
                         help="another source tree (e.g. a git worktree of an older commit): "
-                             "its server runs beside this one, runs alternate between them")
+                             "its server runs beside each single server of this tree, on the "
+                             "same database kind; runs alternate between them")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
-    if args.baseline and args.postgres:
-        sys.exit("--baseline and --postgres each add a second server: choose one")
+    if args.db and not args.db.startswith(("postgresql://", "postgres://")):
+        sys.exit(f"--db {args.db}: expected a postgresql:// URL (SQLite always runs)")
+    if args.nodes > 1 and not (args.postgres or args.db):
+        sys.exit("--nodes needs a PostgreSQL database: --postgres or --db")
     if args.baseline and not (args.baseline / "sandbox" / "__init__.py").is_file():
         sys.exit(f"--baseline {args.baseline}: expected a source tree with sandbox/ in it")
-    baseline = args.baseline.resolve() if args.baseline else None
     work = Path(tempfile.mkdtemp(prefix="bench-capture-"))
     # Out of any source tree: `python -m sandbox` puts the working folder first on the path,
     # which would shadow --baseline's PYTHONPATH.
@@ -236,51 +254,135 @@ def main() -> None:
     script.write_text(LUA)
     with contextlib.ExitStack() as stack:
         postgres = stack.enter_context(running_postgres()) if args.postgres else None
-        results = run_all(args, work, script, baseline, postgres)
+        databases = Databases(work, postgres, args.db)
+        targets = stack.enter_context(contextlib.closing(Targets()))
+        start_targets(targets, args, databases)
+        results = run_all(args, targets, script)
     print(f"capture benchmark: wrk -t2 -c{args.connections} -d{args.duration}s, "
-          f"median of {args.runs}, {args.workers} granian workers")
+          f"median of {args.runs}, {args.workers} granian workers per single server"
+          + (f", {args.node_workers} per node" if args.nodes > 1 else ""))
     for name, figures in results.items():
         report(name, figures)
-    if args.baseline:
-        compare(results["this tree"], results["baseline"])
-    if args.postgres:
-        compare(results["on PostgreSQL"], results["this tree"],
-                "on PostgreSQL against on SQLite")
+    for name in results:
+        if name.startswith("baseline "):
+            mine = name.removeprefix("baseline ")
+            compare(results[mine], results[name], f"{mine}: this tree against the baseline")
+    for name in results:
+        if name != SQLITE and not name.startswith("baseline "):
+            compare(results[name], results[SQLITE], f"{name} against {SQLITE}")
     again = f" --baseline {args.baseline}" if args.baseline else ""
     again += " --postgres" if args.postgres else ""
+    again += " --db postgresql://..." if args.db else ""
+    again += f" --nodes {args.nodes} --node-workers {args.node_workers}" if args.nodes > 1 else ""
     print("rerun: python bench/bench_capture.py "
           f"--duration {args.duration} --runs {args.runs} --connections {args.connections}"
           f"{again}")
 
 
-def start(work: Path, name: str, tree: Path, args: argparse.Namespace,
-          postgres: PostgresServer | None) -> RunningServer:
-    """A server of ``tree`` on its own database: a file in ``work``, or a PostgreSQL one."""
-    db, options = work / f"{name}.db", ["--workers", str(args.workers)]
-    if postgres is not None:
-        DATABASES[str(db)] = postgres.create_database(name)
-        options += ["--db", DATABASES[str(db)]]  # the last --db wins; db names the log
-    return start_server(db, args=options, env={"PYTHONPATH": str(tree)})
+SQLITE = "one server on SQLite"
+POSTGRES = "one server on PostgreSQL"
 
 
-def run_all(args: argparse.Namespace, work: Path, script: Path, baseline: Path | None,
-            postgres: PostgresServer | None) -> dict[str, dict[str, list[dict]]]:
-    servers = {"this tree": start(work, "bench", THIS_TREE, args, None)}
-    try:
-        if baseline:
-            servers["baseline"] = start(work, "baseline", baseline, args, None)
-        if postgres is not None:
-            servers["on PostgreSQL"] = start(work, "bench_pg", THIS_TREE, args, postgres)
-        results: dict[str, dict[str, list[dict]]] = {name: {} for name in servers}
-        for label, path, method in LOADS:
-            for number in range(args.runs):
-                order = list(servers) if number % 2 == 0 else list(reversed(servers))
-                for name in order:
-                    run = measure(servers[name], path, method, args, script)
-                    results[name].setdefault(label, []).append(run)
-    finally:
-        for server in servers.values():
+@dataclass
+class Target:
+    """What wrk runs against: one server, or nodes behind nginx; the database it fills."""
+
+    url: str
+    db: str  # a SQLite file, or a PostgreSQL URL
+    servers: list[RunningServer]
+    nginx: subprocess.Popen[bytes] | None = None
+
+    def stop(self) -> None:
+        if self.nginx is not None:
+            self.nginx.kill()
+            self.nginx.wait(10)
+        for server in self.servers:
             server.stop()
+
+
+class Targets(dict[str, Target]):
+    def close(self) -> None:
+        for target in self.values():
+            target.stop()
+
+
+class Databases:
+    """Where each server stores: a new SQLite file; on PostgreSQL a new database of the
+    temporary server, or the one database given with --db."""
+
+    def __init__(self, work: Path, postgres: PostgresServer | None, url: str | None) -> None:
+        self.work, self._postgres, self._url = work, postgres, url
+        self.on_postgres = postgres is not None or url is not None
+
+    def sqlite(self, name: str) -> str:
+        return str(self.work / f"{name}.db")
+
+    def postgresql(self, name: str) -> str:
+        if self._postgres is not None:
+            return self._postgres.create_database(name)
+        assert self._url is not None
+        return self._url
+
+
+def start_targets(targets: Targets, args: argparse.Namespace, databases: Databases) -> None:
+    baseline = args.baseline.resolve() if args.baseline else None
+    kinds = [(SQLITE, databases.sqlite)]
+    if databases.on_postgres:
+        kinds.append((POSTGRES, databases.postgresql))
+    for label, database in kinds:
+        targets[label] = single(databases.work, label, THIS_TREE, database(_name(label)),
+                                args.workers)
+        if baseline is not None:
+            name = f"baseline {label}"
+            targets[name] = single(databases.work, name, baseline, database(_name(name)),
+                                   args.workers)
+    if args.nodes > 1:
+        label = f"{args.nodes} nodes on PostgreSQL behind nginx"
+        targets[label] = behind_nginx(databases.work, args.nodes, args.node_workers,
+                                      databases.postgresql(_name(label)))
+
+
+def _name(label: str) -> str:
+    return re.sub(r"\W+", "_", label).strip("_").lower()
+
+
+def single(work: Path, label: str, tree: Path, db: str, workers: int) -> Target:
+    """One server of ``tree`` storing in ``db``."""
+    log = work / f"{_name(label)}.db"  # names the log; the last --db wins
+    server = start_server(log, args=["--workers", str(workers), "--db", db],
+                          env={"PYTHONPATH": str(tree)})
+    return Target(server.url, db, [server])
+
+
+def behind_nginx(work: Path, nodes: int, workers: int, db: str) -> Target:
+    """``nodes`` servers of this tree on ``db``, behind the shipped nginx configuration."""
+    folder = work / "nginx"
+    folder.mkdir()
+    target = Target("", db, [])
+    try:
+        for number in range(nodes):
+            target.servers.append(start_server(
+                work / f"node{number}.db", args=["--workers", str(workers), "--db", db],
+                env={"PYTHONPATH": str(THIS_TREE)}))
+        port = free_port()
+        (folder / "team.conf").write_text(team_config([s.url for s in target.servers], port))
+        target.nginx = start_nginx(folder, f"include {folder}/team.conf;", port)
+    except BaseException:
+        target.stop()
+        raise
+    target.url = f"http://127.0.0.1:{port}"
+    return target
+
+
+def run_all(args: argparse.Namespace, targets: Targets, script: Path
+            ) -> dict[str, dict[str, list[dict]]]:
+    results: dict[str, dict[str, list[dict]]] = {name: {} for name in targets}
+    for label, path, method in LOADS:
+        for number in range(args.runs):
+            order = list(targets) if number % 2 == 0 else list(reversed(targets))
+            for name in order:
+                run = measure(targets[name], path, method, args, script)
+                results[name].setdefault(label, []).append(run)
     return results
 
 

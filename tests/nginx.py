@@ -3,11 +3,14 @@ tests that put it in front of sandbox nodes and for the delivery bench's 204 tar
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
+
+SAMPLE = Path(__file__).resolve().parent.parent / "deploy" / "nginx-team-sandbox.conf"
 
 MAIN_CONF = """
 daemon off;
@@ -50,3 +53,13 @@ def start_nginx(folder: Path, http: str, port: int) -> subprocess.Popen[bytes]:
             time.sleep(0.05)
     process.kill()
     raise RuntimeError(f"nginx did not start: {(folder / 'error.log').read_text()}")
+
+
+def team_config(nodes: list[str], port: int) -> str:
+    """The shipped sample, its node list and listening port replaced."""
+    text = SAMPLE.read_text(encoding="utf-8")
+    servers = "\n".join(f"    server {node.removeprefix('http://')} max_fails=1 fail_timeout=10s;"
+                        for node in nodes)
+    text, replaced = re.subn(r"(    server 127\.0\.0\.1:\d+ [^\n]*\n)+", servers + "\n", text)
+    assert replaced == 1, "the sample's upstream block changed shape"
+    return text.replace("listen 127.0.0.1:8080;", f"listen 127.0.0.1:{port};")

@@ -6,7 +6,6 @@ database (as nodes on several hosts do)."""
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -18,19 +17,7 @@ import pytest
 
 from sandbox.remote.process import RunningServer, start_server
 from tests.api_helpers import all_postbacks
-from tests.nginx import free_port, start_nginx
-
-SAMPLE = Path(__file__).resolve().parent.parent / "deploy" / "nginx-team-sandbox.conf"
-
-
-def sample_config(nodes: list[str], port: int) -> str:
-    """The shipped sample, its node list and listening port replaced."""
-    text = SAMPLE.read_text(encoding="utf-8")
-    servers = "\n".join(f"    server {node.removeprefix('http://')} max_fails=1 fail_timeout=10s;"
-                        for node in nodes)
-    text, replaced = re.subn(r"(    server 127\.0\.0\.1:\d+ [^\n]*\n)+", servers + "\n", text)
-    assert replaced == 1, "the sample's upstream block changed shape"
-    return text.replace("listen 127.0.0.1:8080;", f"listen 127.0.0.1:{port};")
+from tests.nginx import free_port, start_nginx, team_config
 
 
 @pytest.fixture
@@ -40,7 +27,7 @@ def team(any_db: str, tmp_path: Path) -> Iterator[tuple[str, list[RunningServer]
     node_args = ["--workers", "1", "--db", any_db]
     nodes = [start_server(tmp_path / f"node{n}.db", args=node_args) for n in range(3)]
     port = free_port()
-    (tmp_path / "team-sandbox.conf").write_text(sample_config([n.url for n in nodes], port))
+    (tmp_path / "team-sandbox.conf").write_text(team_config([n.url for n in nodes], port))
     nginx = start_nginx(tmp_path, f"include {tmp_path}/team-sandbox.conf;", port)
     url = f"http://127.0.0.1:{port}"
     try:
