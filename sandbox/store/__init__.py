@@ -6,10 +6,12 @@ write safely. With ``synchronous=NORMAL`` a committed transaction survives the p
 killed (only a power cut can lose the newest commits), which is the durability a local
 sandbox promises.
 
-PostgreSQL for a ``postgresql://`` URL: one connection per thread through
-``pg_connection.py``, which lets the repositories' SQL run unchanged, and the schema of
-``pg_schema.py``; no file beside the database (no checkpointer, disk-full reserve, health or
-settings-version files). See docs/architecture.md, "Two databases, one store".
+PostgreSQL for a ``postgresql://`` URL: a bounded pool of connections per process, lent to a
+thread for one statement or one transaction, through ``pg_connection.py``, which lets the
+repositories' SQL run unchanged, and the schema of
+``pg_schema.py``; no file beside the database (no checkpointer, disk-full reserve or health
+files; channel-settings changes are announced with NOTIFY, ``pg_settings_version.py``).
+See docs/architecture.md, "Two databases, one store".
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg_pool import ConnectionPool
 
 from sandbox.db_url import is_postgres, sqlite_path
 from sandbox.errors import ConfigError
@@ -33,8 +36,9 @@ from sandbox.store.forwards import ForwardRepository
 from sandbox.store.installs import InstallRepository
 from sandbox.store.live_config import LiveConfigRepository
 from sandbox.store.numbers import SQL_FUNCTIONS
-from sandbox.store.pg_connection import PgConnection, redact
+from sandbox.store.pg_connection import PgConnection, open_pool, pool_settings, redact
 from sandbox.store.pg_schema import migrate_pg
+from sandbox.store.pg_settings_version import NotifiedSettingsVersion
 from sandbox.store.runs import RunRepository
 from sandbox.store.schema import MIGRATIONS, migrate
 from sandbox.store.sessions import SessionRepository
@@ -58,6 +62,7 @@ class Store:
         self._all: list[Any] = []
         self._all_lock = threading.Lock()
         self.closed = False
+        self._pool: ConnectionPool | None = self._open_pool() if self.postgres else None
         try:
             conn = self.connection()
             if self.postgres:
@@ -73,7 +78,9 @@ class Store:
         self.write_health = WriteHealth(None if lock is None else f"{self.path}.health")
         self.checkpointer = Checkpointer(self.connection, self.reserve.restore,
                                          None if lock is None else f"{self.path}-wal")
-        self.settings_version = SettingsVersion(None if lock is None else f"{self.path}.settings")
+        self.settings_version: SettingsVersion | NotifiedSettingsVersion = (
+            NotifiedSettingsVersion(self._libpq_url, self._announce) if self.postgres
+            else SettingsVersion(None if lock is None else f"{self.path}.settings"))
         # On PostgreSQL a commit is a network round trip: the event loop hands it to a thread.
         self.writer = GroupWriter(self.connection, lock, self._committed,
                                   on_loop=not self.postgres)
@@ -88,6 +95,23 @@ class Store:
         self.live_config = LiveConfigRepository(self)
         self.forwards = ForwardRepository(self)
         self.sessions = SessionRepository(self)
+
+    def _open_pool(self) -> ConnectionPool:
+        """The PostgreSQL connection pool, once one connection shows the database is there
+        (the pool itself would only time out, without saying why)."""
+        try:
+            settings = pool_settings(self.path)
+        except ValueError as exc:
+            raise ConfigError(f"db: {exc}", field="db") from None
+        self._libpq_url = settings.url
+        try:
+            psycopg.connect(settings.url, connect_timeout=10).close()
+        except psycopg.Error as exc:
+            raise ConfigError(f"cannot open database {self.where}: {exc}") from None
+        return open_pool(settings)
+
+    def _announce(self, statement: str) -> None:
+        self.connection().execute(statement)
 
     def _committed(self, error: BaseException | None) -> None:
         if not self.postgres:
@@ -105,11 +129,11 @@ class Store:
     def connection(self) -> Any:
         """This thread's connection, opened on first use."""
         conn: Any = getattr(self._local, "conn", None)
-        if conn is None and self.postgres:
-            with self._all_lock:  # close() closes every connection opened before it
+        if conn is None and self._pool is not None:
+            with self._all_lock:  # close() gives back what a thread's transaction holds
                 if self.closed:  # a thread late for a closed store opens none to leak
                     raise closed_error()
-                conn = PgConnection(self.path)
+                conn = PgConnection(self._pool)
                 self._all.append(conn)
             self._local.conn = conn
         if conn is None:
@@ -136,17 +160,19 @@ class Store:
         return conn
 
     def close(self) -> None:
+        self.settings_version.close()  # on PostgreSQL it wakes its listener through the store
         self.closed = True
         self.checkpointer.stop()
         if self._all and not self.postgres:
             self.checkpointer.checkpoint()
         self.writer.close()
-        self.settings_version.close()
         self.write_health.close()
         with self._all_lock:
             for conn in self._all:
                 conn.close()
             self._all.clear()
+        if self._pool is not None:
+            self._pool.close()
         self._local = threading.local()
 
     def check_writable(self) -> None:

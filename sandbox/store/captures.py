@@ -15,6 +15,7 @@ from itertools import compress
 from typing import TYPE_CHECKING, Any
 
 from sandbox.compact_json import compact_json
+from sandbox.store.pg_connection import PgConnection
 from sandbox.store.records import KEY_NAMES, Answer, CaptureRecord, StoredCapture
 from sandbox.store.space import BATCH_BYTES, delete_making_room, is_disk_full
 
@@ -102,26 +103,48 @@ def _insert_sql(columns: tuple[str, ...]) -> str:
             f"VALUES ({', '.join('?' for _ in columns)})")
 
 
-def _insert(record: CaptureRecord, answer: Answer) -> tuple[str, list[Any]]:
-    """The INSERT of one capture, naming only the columns that have a value.
+def _insert(values: tuple[Any, ...]) -> tuple[str, list[Any]]:
+    """The INSERT of one capture's row values, naming only the columns that have a value.
 
     Python's sqlite3 looks ``None`` up in its adapter registry before binding it, which costs
     more than the insert itself when a row carries fifteen empty columns: absent columns
     default to NULL instead.
     """
-    values = _row_values(record, answer)
     columns = tuple(compress(_COLUMNS, [value is not None for value in values]))
     return _insert_sql(columns), [value for value in values if value is not None]
 
 
-def write_capture(record: CaptureRecord, answer: Answer) -> CaptureWrite:
+@dataclass(frozen=True)
+class CaptureInsert:
     """The work that writes one capture: (capture id, answer) once run in a transaction."""
-    sql, params = _insert(record, answer)
 
-    def write(conn: sqlite3.Connection) -> tuple[int, Answer]:
-        return int(conn.execute(sql, params).lastrowid or 0), answer
+    row: tuple[Any, ...]  # _row_values
+    answer: Answer
 
-    return write
+    def __call__(self, conn: sqlite3.Connection) -> tuple[int, Answer]:
+        sql, params = _insert(self.row)
+        return int(conn.execute(sql, params).lastrowid or 0), self.answer
+
+    @staticmethod
+    def together(conn: sqlite3.Connection, writes: list[CaptureInsert]
+                 ) -> list[tuple[int, Answer]]:
+        """The captures of one group commit, together (``GroupWriter``'s ``TOGETHER``). On
+        PostgreSQL a statement per capture costs a network round trip, and reading its id
+        back another: all rows go at once instead, in psycopg's pipeline (measured in
+        docs/architecture.md, "Two databases, one store"). On SQLite a statement is a
+        function call: each capture is inserted as if alone."""
+        if not isinstance(conn, PgConnection):
+            return [write(conn) for write in writes]
+        ids = conn.cursor().returning_many(_INSERT_RETURNING, [write.row for write in writes])
+        return [(int(row[0]), write.answer) for row, write in zip(ids, writes, strict=True)]
+
+
+_INSERT_RETURNING = _INSERT + " RETURNING id"
+
+
+def write_capture(record: CaptureRecord, answer: Answer) -> CaptureWrite:
+    """The work that writes one capture."""
+    return CaptureInsert(_row_values(record, answer), answer)
 
 
 def write_numbered(record: CaptureRecord, decide: Callable[[int], Answer]) -> CaptureWrite:
@@ -137,7 +160,7 @@ def write_numbered(record: CaptureRecord, decide: Callable[[int], Answer]) -> Ca
             (record.channel,),
         ).fetchone()
         answer = decide(int(row[0]) if row else 1)
-        cursor = conn.execute(*_insert(record, answer))
+        cursor = conn.execute(*_insert(_row_values(record, answer)))
         return int(cursor.lastrowid or 0), answer
 
     return write

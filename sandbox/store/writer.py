@@ -6,6 +6,8 @@ their threads; a thread that arrives during a commit queues and waits, and one o
 threads leads the next batch. A lone request commits at once; under load the disk sees one WAL
 write per batch instead of one per request. A work must only touch the connection it is given:
 when a work in its batch fails, the batch is rolled back and run again with each work isolated.
+Neighbouring works that name the same ``together`` function run through it in one call: the
+captures of a batch go to PostgreSQL in one round trip (``CaptureInsert.together``).
 
 Leaders of different worker processes queue on an exclusive file lock rather than on SQLite's
 busy handler, whose sleeping back-off would stall a batch for milliseconds at a time.
@@ -57,6 +59,7 @@ def in_place(work: Work) -> bool:
 
 
 IN_PLACE = "in_place"
+TOGETHER = "together"  # a work's function that runs a list of such works at once (_run_all)
 
 
 def closed_error() -> sqlite3.ProgrammingError:
@@ -219,8 +222,7 @@ class GroupWriter:
             # each in its own savepoint, to keep the failing one from sinking the others.
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for work, outcome in pairs:
-                    outcome.result = work(conn)
+                _run_all(conn, pairs)
             except Exception as exc:
                 conn.execute("ROLLBACK")
                 if len(pairs) == 1:
@@ -237,6 +239,26 @@ class GroupWriter:
                 outcome.result = None
             return exc
         return None
+
+
+def _run_all(conn: sqlite3.Connection, pairs: list[tuple[Work, Outcome]]) -> None:
+    """Run the works in order; neighbours that name the same ``together`` function go through
+    it in one call (a group's captures: one round trip on PostgreSQL, ``write_captures``)."""
+    start = 0
+    while start < len(pairs):
+        together = getattr(pairs[start][0], TOGETHER, None)
+        end = start + 1
+        while (together is not None and end < len(pairs)
+               and getattr(pairs[end][0], TOGETHER, None) is together):
+            end += 1
+        if together is None or end - start == 1:
+            pairs[start][1].result = pairs[start][0](conn)
+        else:
+            run = pairs[start:end]
+            results = together(conn, [work for work, _ in run])
+            for (_, outcome), result in zip(run, results, strict=True):
+                outcome.result = result
+        start = end
 
 
 def _isolated(conn: sqlite3.Connection, pairs: list[tuple[Work, Outcome]]) -> None:
