@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.capture.keys import KEY_ALIASES, extract_keys
+from sandbox.capture.keys import KEY_ALIASES, NUMBER_ONLY, extract_keys
 
 ALIASES = sorted({alias for aliases in KEY_ALIASES.values() for alias in aliases})
 NAMES = st.sampled_from(ALIASES) | st.text(max_size=6)
@@ -28,6 +28,14 @@ def plain_value(value: Any) -> str | None:
     return str(value) or None
 
 
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
 def plain_keys(query: dict, form: dict | None, body: Any) -> dict[str, str | None]:
     """Aliases in table order; for each alias, query, then form, then the JSON object."""
     sources = [query, form or {}, body if isinstance(body, dict) else {}]
@@ -35,7 +43,8 @@ def plain_keys(query: dict, form: dict | None, body: Any) -> dict[str, str | Non
     for key, aliases in KEY_ALIASES.items():
         found[key] = next((value for alias in aliases for source in sources
                            if alias in source
-                           for value in [plain_value(source[alias])] if value is not None),
+                           for value in [plain_value(source[alias])] if value is not None
+                           and (alias not in NUMBER_ONLY or is_number(value))),
                           None)
     return found
 

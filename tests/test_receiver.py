@@ -9,7 +9,7 @@ import zlib
 import httpx
 import pytest
 
-from sandbox.capture.keys import KEY_ALIASES
+from sandbox.capture.keys import KEY_ALIASES, NUMBER_ONLY
 from sandbox.remote.process import RunningServer
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -134,7 +134,7 @@ ALIAS_CASES = [
 
 @pytest.mark.parametrize("key,alias,source", ALIAS_CASES)
 def test_every_alias_is_extracted_from_every_source(client, key: str, alias: str, source: str):
-    value = "v-" + alias
+    value = "12.5" if alias in NUMBER_ONLY else "v-" + alias
     if source == "query":
         answer = client.get(f"/pb/alias?{alias}={value}")
     elif source == "form":
@@ -144,6 +144,13 @@ def test_every_alias_is_extracted_from_every_source(client, key: str, alias: str
     capture_id = answer.json["id"]
     view = client.get(f"/api/postbacks/{capture_id}").json
     assert view["keys"][key] == value
+
+
+def test_a_number_only_alias_skips_other_values(client):
+    """Kochava's event_value is revenue; AppsFlyer's is a JSON text and is no revenue."""
+    answer = client.get("/pb/alias?event_value=%7B%22af_revenue%22%3A%224.59%22%7D")
+    view = client.get(f"/api/postbacks/{answer.json['id']}").json
+    assert view["keys"]["revenue"] is None
 
 
 def test_aliases_follow_table_order_before_source_order(client):

@@ -24,8 +24,8 @@ from sandbox.scenarios.model import Scenario
 from sandbox.scenarios.render import render_run
 from tests.scenario_helpers import MINIMAL, scenario_data
 
-BUNDLED = ["quickstart", "skan", "appsflyer-style", "adjust-style", "affiliate", "fraud",
-           "flaky-endpoint"]
+BUNDLED = ["quickstart", "skan", "appsflyer-style", "adjust-style", "branch-style",
+           "singular-style", "kochava-style", "affiliate", "fraud", "flaky-endpoint"]
 
 
 @pytest.mark.parametrize("name", BUNDLED)

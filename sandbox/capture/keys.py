@@ -2,7 +2,8 @@
 
 Precedence: the aliases of a key are tried in table order (the most specific name first); for
 each alias the sources are tried in order query string, form body, top-level JSON body. The first
-non-empty value wins and is stored as text, exactly as sent.
+non-empty value wins and is stored as text, exactly as sent; an alias in ``NUMBER_ONLY`` counts
+only when its value is a number.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from sandbox.store.records import KEY_NAMES
 KEY_ALIASES: dict[str, tuple[str, ...]] = {
     "click_id": (
         "click_id", "clickid", "clickId", "click-id", "ClickID",
+        "external_touch",  # Branch: ~external_touch, the third-party click id
+        "cl_id",  # Singular: the network's click id passed through ({cl?Network})
         "transaction_id",  # TUNE / HasOffers
         "cid",  # Voluum
         "subid",  # Keitaro
@@ -26,6 +29,7 @@ KEY_ALIASES: dict[str, tuple[str, ...]] = {
         "event_name", "event", "eventName", "af_event", "event_type", "evtname", "et",
         "goal_name",  # TUNE / HasOffers aff_goal
         "event_id",  # Everflow: the id of the event (a kind of event, not one occurrence)
+        "name",  # Branch: ${(name)!}, the event's name (install for installs)
     ),
     "transaction_id": (
         "transaction_id", "transactionId", "transaction-id", "txid", "tid",
@@ -38,6 +42,7 @@ KEY_ALIASES: dict[str, tuple[str, ...]] = {
     "revenue": (
         "revenue", "revenue_usd", "af_revenue", "amount", "sale_amount", "payout", "sum",
         "monetary", "value",
+        "event_value",  # Kochava: numeric event data (AppsFlyer's is JSON: never a number)
     ),
     "currency": ("currency", "af_currency", "eventCurrency", "currency_code", "cur"),
 }
@@ -64,6 +69,19 @@ def _first(source: Mapping[str, Any] | None, name: str) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value) or None
+
+
+# Aliases that are a key only when their value is a number: ``event_value`` is Kochava's
+# revenue, and AppsFlyer's JSON of event parameters.
+NUMBER_ONLY = frozenset({"event_value"})
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 # alias -> [(key, rank)], so a request is scanned once for the names it carries.
@@ -97,7 +115,7 @@ def extract_keys(
                 continue
             # Query and form values are lists of text; a JSON value may be anything.
             value = _first_text(raw) if source_rank < 2 else _first(source, name)
-            if value is None:
+            if value is None or (name in NUMBER_ONLY and not _is_number(value)):
                 continue
             for key, rank in hits:
                 held = best.get(key)

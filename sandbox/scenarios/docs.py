@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from sandbox.scenarios.dialects import DIALECTS
 from sandbox.scenarios.load import scenario_schema
 from sandbox.scenarios.macro_catalogue import CATALOGUE
 
@@ -99,7 +100,17 @@ def reference() -> str:
     for macro in CATALOGUE.values():
         example = macro.example.replace("|", "\\|")
         lines.append(f"| `{{{macro.name}}}` | {macro.description} | `{example}` |")
-    return "\n".join(lines) + "\n"
+    lines += ["", "## Vendor macro dialects", "",
+              "With `macros: <dialect>` on a network, its templates are written in that "
+              "vendor's placeholder syntax; a preset's own templates are written in its "
+              "vendor's. Each vendor macro reads as the catalogue macro beside it.", ""]
+    for dialect in DIALECTS.values():
+        lines += [f"### `{dialect.name}`: `{dialect.syntax}`", "",
+                  "| vendor macro | catalogue macro |", "|---|---|"]
+        for spelled, name in dialect.vendor_names().items():
+            lines.append(f"| `{spelled}` | `{{{name}}}` |")
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def render_document(current: str) -> str:

@@ -263,6 +263,32 @@ def _hours(seconds: float | None) -> int | None:
     return None if seconds is None else int(seconds // 3600)
 
 
+def _md5(value: str | None) -> str | None:
+    return hashlib.md5(value.encode()).hexdigest() if value else None  # noqa: S324 - an id, not a secret
+
+
+def _moment(ctx: MacroContext) -> float:
+    """When this install or event happened."""
+    return ctx.install.time if ctx.event is None else ctx.event.time
+
+
+def _touch_lag(unit: int, cap: int | None) -> Getter:
+    """One part of the time from the winning touch to this install or event (Branch's
+    days/hours/minutes/seconds: ``cap`` keeps hours under 24, minutes and seconds under 60)."""
+    def lag(ctx: MacroContext) -> int | None:
+        if ctx.install.touch is None:
+            return None
+        whole = max(0, int(_moment(ctx) - ctx.install.touch.time)) // unit
+        return whole if cap is None else whole % cap
+    return lag
+
+
+def _number_id(ctx: MacroContext) -> int:
+    """A 64-bit decimal id of this install or event, stable for it (Branch ids look so)."""
+    key = ctx.install.install_id if ctx.event is None else ctx.event.event_id
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") >> 2
+
+
 _ENTRIES: list[tuple[str, str, str, Getter]] = [
     # attribution and campaign
     ("click_id", "the network's click id from the attribution link", "c8f1e2a9",
@@ -271,6 +297,12 @@ _ENTRIES: list[tuple[str, str, str, Getter]] = [
     ("touch_type", "click or impression", "click", _touch_attr("kind")),
     ("is_viewthrough", "true when an impression won", "false",
      lambda c: c.install.touch is not None and c.install.touch.kind == "impression"),
+    ("viewthrough", "1 when an impression won, else 0 (Singular)", "0",
+     lambda c: int(c.install.touch is not None and c.install.touch.kind == "impression")),
+    ("attributed", "1 when a touch won the install, 0 for organic (Branch)", "1",
+     lambda c: int(c.install.touch is not None)),
+    ("reengagement", "1 for a re-engagement; the sandbox sends installs: 0 (Singular)", "0",
+     lambda c: 0),
     ("match_type", "how the install was matched", "id_matching",
      _inline("(ctx.install.match_type or None)")),
     ("network_name", "network name", "fakenet", _attr("network.name")),
@@ -286,6 +318,11 @@ _ENTRIES: list[tuple[str, str, str, Getter]] = [
      lambda c: _hours(c.campaign.click_lookback) if c.campaign else None),
     ("view_lookback_hours", "view-through window in hours", "24",
      lambda c: _hours(c.campaign.view_lookback) if c.campaign else None),
+    ("touch_lag_days", "whole days from the winning touch to this install or event", "0",
+     _touch_lag(86400, None)),
+    ("touch_lag_hours", "hours part of that time, 0-23 (Branch)", "0", _touch_lag(3600, 24)),
+    ("touch_lag_minutes", "minutes part of that time, 0-59 (Branch)", "5", _touch_lag(60, 60)),
+    ("touch_lag_seconds", "seconds part of that time, 0-59 (Branch)", "22", _touch_lag(1, 60)),
     ("ctit", "seconds from click to install", "322",
      _inline("(None if ctx.install.touch is None"
              " else int(ctx.install.time - ctx.install.touch.time))")),
@@ -297,6 +334,8 @@ _ENTRIES: list[tuple[str, str, str, Getter]] = [
     ("payout", "affiliate payout (the CPI)", "2.35", _attr("install.cost")),
     # the device
     ("platform", "ios or android", "ios", _device_attr("platform")),
+    ("platform_upper", "IOS or ANDROID (Branch's user_data.os)", "IOS",
+     lambda c: c.install.device.platform.upper()),
     ("os_version", "OS version", "17.4", _device_attr("os_version")),
     ("device_model", "device model identifier", "iPhone15,2", _device_attr("model")),
     ("device_brand", "device brand", "apple", _device_attr("brand")),
@@ -314,6 +353,8 @@ _ENTRIES: list[tuple[str, str, str, Getter]] = [
     ("idfa", "iOS IDFA, upper case; all zeros unless ATT authorized", "8C6CBC0D-...",
      _device_attr("idfa")),
     ("idfa_sha1", "SHA-1 of the IDFA", "3f1b...", lambda c: _sha1(c.install.device.idfa)),
+    ("idfa_md5", "MD5 of the IDFA (Singular IFA5)", "5d41...",
+     lambda c: _md5(c.install.device.idfa)),
     ("idfv", "iOS IDFV, upper case", "CCB300A0-...", _device_attr("idfv")),
     ("gaid", "Android advertising id, lower case; zeros when opted out", "38400000-...",
      _device_attr("gaid")),
@@ -341,6 +382,9 @@ _ENTRIES: list[tuple[str, str, str, Getter]] = [
     # this postback
     ("postback_id", "unique id of this postback", "pb_5f0c...", _attr("postback_id")),
     ("activity_kind", "install or event", "install", _attr("kind")),
+    ("activity_name", "install, or the event's name as this network calls it (Branch name)",
+     "install", lambda c: "install" if c.event is None
+     else c.network.event_names.get(c.event.name, c.event.name)),
     ("install_id", "the MMP's install id", "in_1a2b...", _attr("install.install_id")),
     ("install_time", "install (first open) time, ISO 8601 UTC", "2026-01-05T14:03:07.123Z",
      lambda c: iso(c.install.time)),
@@ -360,6 +404,8 @@ _ENTRIES: list[tuple[str, str, str, Getter]] = [
      _inline("int(ctx.install.time if ctx.event is None else ctx.event.time)")),
     ("created_at_ms", "when this install or event happened, unix ms", "1767621787123",
      lambda c: unix_ms(c.event.time if c.event is not None else c.install.time)),
+    ("created_datetime", "when this install or event happened, yyyy-MM-dd HH:mm:ss.SSS UTC",
+     "2026-01-05 14:03:07.123", lambda c: mmp_datetime(_moment(c))),
     # the event
     ("event_name", "event name as this network calls it", "af_purchase",
      _inline("(None if ctx.event is None"
@@ -367,6 +413,8 @@ _ENTRIES: list[tuple[str, str, str, Getter]] = [
     ("event_name_original", "event name as the app fired it", "af_purchase",
      _event_attr("name")),
     ("event_id", "the MMP's event id", "ev_9f8e...", _event_attr("event_id")),
+    ("event_number_id", "a 64-bit decimal id of this install or event (Branch id)",
+     "1287645382949917215", _number_id),
     ("event_token", "Adjust-style event token", "bkrfgq", _event_token),
     ("event_occurrence", "1 for the user's first such event, then 2, 3...", "1",
      _event_attr("occurrence")),
@@ -398,7 +446,9 @@ MACRO_NAMES: frozenset[str] = frozenset(CATALOGUE)
 # Macros whose value can differ between two event postbacks of the same install (what a
 # per-install partial URL leaves open; activity_kind is "event" for all of them).
 EVENT_SCOPED: frozenset[str] = frozenset(
-    {"postback_id", "created_at", "created_at_ms", "revenue", "revenue_cents",
+    {"postback_id", "created_at", "created_at_ms", "created_datetime", "activity_name",
+     "touch_lag_days", "touch_lag_hours", "touch_lag_minutes", "touch_lag_seconds",
+     "revenue", "revenue_cents",
      "currency", "revenue_usd", "revenue_usd_cents", "order_id", "search_query"}
     | {name for name in CATALOGUE if name.startswith("event_")}
 )

@@ -12,6 +12,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from sandbox.docfile import Document, PathTuple, did_you_mean
+from sandbox.scenarios.dialects import SANDBOX, translate
 from sandbox.scenarios.distributions import Weighted
 from sandbox.scenarios.geo import COUNTRIES
 from sandbox.scenarios.macro_catalogue import stable_token
@@ -107,18 +108,20 @@ class NetworkBuilder:
             self.fail((*where, "preset"), "a preset needs an 'endpoint' URL to send to")
         postbacks = raw.get("postbacks", {})
         drop_empty = raw.get("drop_empty", preset.drop_empty)
-        install = self.preset_template(preset.install, endpoint, drop_empty)
-        event = self.preset_template(preset.event, endpoint, drop_empty)
+        dialect = raw.get("macros", SANDBOX)
+        install = self.preset_template(preset.install, endpoint, drop_empty, preset.dialect)
+        event = self.preset_template(preset.event, endpoint, drop_empty, preset.dialect)
         if "install" in postbacks:
             install = self.template(postbacks["install"], (*where, "postbacks", "install"),
-                                    drop_empty)
+                                    drop_empty, dialect)
         if "event" in postbacks:
-            event = self.template(postbacks["event"], (*where, "postbacks", "event"), drop_empty)
+            event = self.template(postbacks["event"], (*where, "postbacks", "event"), drop_empty,
+                                  dialect)
         events: dict[str, PostbackTemplate] = {}
         for name, spec in postbacks.get("events", {}).items():
             spot = (*where, "postbacks", "events", name)
             self.known_event(name, spot, known)
-            template = self.template(spec, spot, drop_empty)
+            template = self.template(spec, spot, drop_empty, dialect)
             if template is not None:
                 events[name] = template
         send = self.send_events(raw, where, known, preset.send_events, events, event)
@@ -130,7 +133,8 @@ class NetworkBuilder:
             name=raw["name"], id=str(raw.get("id", raw["name"])),
             media_source=raw.get("media_source", f"{raw['name']}_int"), preset=preset.name,
             install=install, event=event, events=events, send_events=send,
-            event_names=raw.get("event_names", {}), signing=raw.get("signing", {"kind": "none"}),
+            event_names={**preset.event_names, **raw.get("event_names", {})},
+            signing=raw.get("signing", {"kind": "none"}),
             campaigns=campaigns,
         )
 
@@ -163,16 +167,23 @@ class NetworkBuilder:
         return False
 
     def preset_template(
-        self, path: str | None, endpoint: str | None, drop_empty: bool
+        self, path: str | None, endpoint: str | None, drop_empty: bool, dialect: str
     ) -> PostbackTemplate | None:
         if path is None or endpoint is None:
             return None
-        return PostbackTemplate("GET", UrlTemplate.compile(preset_url(endpoint, path)),
-                                drop_empty=drop_empty)
+        return PostbackTemplate(
+            "GET", UrlTemplate.compile(preset_url(endpoint, translate(path, dialect))),
+            drop_empty=drop_empty)
 
-    def template(self, spec: Any, where: PathTuple, drop_empty: bool) -> PostbackTemplate | None:
+    def template(self, spec: Any, where: PathTuple, drop_empty: bool, dialect: str
+                 ) -> PostbackTemplate | None:
         if isinstance(spec, str):
             spec = {"url": spec}
+        try:
+            spec = in_sandbox_syntax(spec, dialect)
+        except TemplateError as exc:
+            self.fail(where, exc.message)
+            return None
         try:
             url = UrlTemplate.compile(spec["url"])
         except TemplateError as exc:
@@ -244,3 +255,28 @@ class NetworkBuilder:
             if name in seen:
                 self.fail((*where, index, "name"), f"duplicate {what} {name!r}")
             seen.add(name)
+
+
+def in_sandbox_syntax(spec: Mapping[str, Any], dialect: str) -> dict[str, Any]:
+    """A template spec whose URL, header values and body strings are written in ``dialect``,
+    in the sandbox's own syntax (``dialects.py``)."""
+    if dialect == SANDBOX:
+        return dict(spec)
+    translated = dict(spec)
+    translated["url"] = translate(spec["url"], dialect)
+    if "headers" in spec:
+        translated["headers"] = {name: translate(value, dialect) if isinstance(value, str)
+                                 else value for name, value in spec["headers"].items()}
+    if "body" in spec:
+        translated["body"] = _translate_body(spec["body"], dialect)
+    return translated
+
+
+def _translate_body(body: Any, dialect: str) -> Any:
+    if isinstance(body, str):
+        return translate(body, dialect)
+    if isinstance(body, Mapping):
+        return {key: _translate_body(value, dialect) for key, value in body.items()}
+    if isinstance(body, list):
+        return [_translate_body(value, dialect) for value in body]
+    return body
