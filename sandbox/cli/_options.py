@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
+import yaml
 
+from sandbox.errors import ConfigError
+from sandbox.scenarios.presets import PRESETS
 from sandbox.settings import DEFAULT_DB, Settings
 
 Decorator = Callable[[Any], Any]
@@ -32,3 +36,20 @@ def db_option(help: str = "SQLite database file (the one `serve` uses), when no 
 def where(server: str | None, db: str) -> str:
     """Where a result came from, as the output says it: 'on URL' or 'in FILE'."""
     return f"on {server.rstrip('/')}" if server else f"in {db}"
+
+
+PRESET_NAMES = [name for name in PRESETS if name != "none"]
+
+
+def read_profile(path: Path | None) -> dict[str, Any] | None:
+    """A signing profile file (``--profile``), checked for its shape; None without one."""
+    if path is None:
+        return None
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--profile {path}: not YAML or JSON ({exc})", field="profile") from None
+    if not isinstance(data, dict) or "kind" not in data:
+        raise ConfigError(f"--profile {path}: expected a mapping with a 'kind' (hmac, "
+                          "query_token, header_token, standard_webhooks)", field="profile")
+    return data
