@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
+from sandbox.cli import _golden as golden
 from sandbox.cli import main
 from sandbox.cli._delivery_run import (
     EXIT_USAGE,
@@ -89,6 +90,15 @@ def validate(files: tuple[str, ...]) -> None:
 @click.option("--jobs", envvar=_env("jobs"), type=click.IntRange(min=1), default=1,
               show_default=True, help="With --dry-run: render in this many processes "
               "(same output).")
+@click.option("--record", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              default=None, help="Keep the postbacks as rendered and signed in this golden "
+              "NDJSON file; send nothing.")
+@click.option("--compare", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Render again and diff against this golden file, postback by postback; "
+              "send nothing. Exit 0 same, 1 different (--junit writes a case per postback).")
+@click.option("--ignore", multiple=True, metavar="NAME",
+              help="With --compare: also skip this query/form parameter, header or JSON key "
+              "(besides signatures, signing timestamps and nonces; see docs/scenarios.md).")
 @server_option()
 @token_option
 @click.option("--db", envvar=_env("db"), default=DEFAULT_DB, show_default=True,
@@ -96,7 +106,8 @@ def validate(files: tuple[str, ...]) -> None:
                    "(the one `serve` uses).")
 def run(scenario: str, dry_run: bool, seed: int | None, out: Path | None,
         target_base: str | None, speed: float | None, concurrency: int | None, check: bool,
-        allow_empty_check: bool, junit: Path | None, jobs: int, server: str | None,
+        allow_empty_check: bool, junit: Path | None, jobs: int, record: Path | None,
+        compare: Path | None, ignore: tuple[str, ...], server: str | None,
         token: str | None, db: str) -> None:
     """Run SCENARIO (a path or a bundled name such as quickstart): deliver its postbacks.
 
@@ -116,6 +127,10 @@ def run(scenario: str, dry_run: bool, seed: int | None, out: Path | None,
         for problem in exc.problems:
             click.echo(problem, err=True)
         sys.exit(EXIT_USAGE)
+    if record is not None or compare is not None:
+        sys.exit(_golden(loaded, seed, db, record, compare, ignore, junit, dry_run))
+    if ignore:
+        raise click.UsageError("--ignore goes with --compare")
     if dry_run:
         _dry_run(loaded, seed, out, db, jobs)
         return
@@ -137,6 +152,22 @@ def run(scenario: str, dry_run: bool, seed: int | None, out: Path | None,
             click.echo(problem, err=True)
         sys.exit(EXIT_USAGE)
     sys.exit(code)
+
+
+def _golden(loaded: Scenario, seed: int | None, db: str, record: Path | None,
+            compare: Path | None, ignore: tuple[str, ...], junit: Path | None,
+            dry_run: bool) -> int:
+    if record is not None and compare is not None:
+        raise click.UsageError("--record and --compare: one at a time")
+    if dry_run:
+        raise click.UsageError("--record and --compare render without sending: drop --dry-run")
+    run_seed = loaded.seed if seed is None else seed
+    if record is not None:
+        if ignore:
+            raise click.UsageError("--ignore goes with --compare")
+        return golden.record(loaded, run_seed, db, record)
+    assert compare is not None
+    return golden.compare_with(loaded, run_seed, db, compare, ignore, junit)
 
 
 def _sandbox_target(target_base: str | None) -> str | None:

@@ -24,7 +24,7 @@ def junit_xml(results: Sequence[dict[str, Any]], *, suite: str = "postback-sandb
         if not result["ok"]:
             failure = ET.SubElement(case, "failure", message=result.get("message", "failed"),
                                     type="AssertionFailed")
-            failure.text = json.dumps(
+            failure.text = result["details"] if "details" in result else json.dumps(
                 {k: result.get(k) for k in ("expected", "matched", "duplicates", "near_misses")},
                 indent=2, ensure_ascii=False)
     ET.indent(root)
