@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -17,6 +18,7 @@ from sandbox.remote.process import RunningServer, start_server
 from sandbox.settings import load_settings
 from sandbox.store import Store
 from sandbox.web.entry import SandboxASGI, build
+from tests.bad_receiver import running_bad_receiver
 from tests.postgres import PostgresServer, running_postgres
 from tests.served import ServedApp, ServedClient
 
@@ -102,6 +104,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSer
 def server(live_server: RunningServer) -> Iterator[RunningServer]:
     httpx.delete(f"{live_server.url}/api/postbacks")
     yield live_server
+
+
+@pytest.fixture
+def bad_receiver() -> Iterator[ThreadingHTTPServer]:
+    """A receiver on loopback that behaves as its ``mode`` says (tests/bad_receiver.py)."""
+    with running_bad_receiver() as httpd:
+        yield httpd
 
 
 @pytest.fixture(scope="session")

@@ -5,10 +5,8 @@ receivers that behave badly (always 500, accept anything, fail each request once
 from __future__ import annotations
 
 import json
-import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -23,45 +21,7 @@ from sandbox.remote.process import RunningServer
 from sandbox.scenarios.one_shot import OneShot
 from sandbox.store import Store
 
-XSS = b"<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">"
 PROFILE = {"kind": "query_token", "token": "s3cret"}
-
-
-class BadReceiver(BaseHTTPRequestHandler):
-    """Answers by the server's ``mode``: always500, lenient (200 to anything), flaky (500 the
-    first time a URL is seen), dedup (409 for a URL seen before)."""
-
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
-        server = self.server
-        seen = self.path in server.seen  # type: ignore[attr-defined]
-        server.seen.add(self.path)  # type: ignore[attr-defined]
-        mode = server.mode  # type: ignore[attr-defined]
-        status = {"always500": 500, "lenient": 200, "flaky": 200 if seen else 500,
-                  "dedup": 409 if seen else 200}[mode]
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(XSS)))
-        self.end_headers()
-        self.wfile.write(XSS)
-
-    do_GET = do_POST = _answer
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def bad_receiver() -> Iterator[ThreadingHTTPServer]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), BadReceiver)
-    httpd.seen = set()  # type: ignore[attr-defined]
-    httpd.mode = "lenient"  # type: ignore[attr-defined]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def run_certify(store: Store, target: str, *, profile: dict | None = None,

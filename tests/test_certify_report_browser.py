@@ -4,8 +4,6 @@ script (a hostile answer shown in it stays text) and loads nothing."""
 from __future__ import annotations
 
 import shutil
-import threading
-from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import pytest
 
 from sandbox.delivery.certify_report import report_html
 from sandbox.store import Store
-from tests.test_certify import BadReceiver, run_certify, url_of
+from tests.test_certify import run_certify, url_of
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
@@ -24,21 +22,11 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def receiver() -> Iterator[ThreadingHTTPServer]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), BadReceiver)
-    httpd.seen = set()  # type: ignore[attr-defined]
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def test_the_report_renders_every_case_and_runs_nothing(receiver: ThreadingHTTPServer,
+def test_the_report_renders_every_case_and_runs_nothing(bad_receiver: ThreadingHTTPServer,
                                                          tmp_path: Path):
     store = Store(str(tmp_path / "s.db"))
     try:
-        done = run_certify(store, url_of(receiver, "lenient"))
+        done = run_certify(store, url_of(bad_receiver, "lenient"))
     finally:
         store.close()
     report = tmp_path / "report.html"

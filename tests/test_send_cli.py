@@ -4,6 +4,7 @@ as a delivery of its own run; bad input named with what is valid."""
 from __future__ import annotations
 
 import json
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -115,3 +116,17 @@ def test_the_same_seed_gives_the_same_ids_and_the_moment_given():
     _, first = one_postback(shot)
     _, second = one_postback(shot)
     assert first.url == second.url and "created_at=1800000000" in first.url
+
+
+def test_an_endpoint_that_keeps_failing_exits_1(bad_receiver: ThreadingHTTPServer,
+                                                tmp_path: Path):
+    """Against a receiver that answers 500 to everything: every retry is logged, exit 1."""
+    bad_receiver.mode = "always500"  # type: ignore[attr-defined]
+    target = f"http://127.0.0.1:{bad_receiver.server_address[1]}/pb"
+    result = CliRunner().invoke(main, [
+        "send", "event", "af_purchase", "--preset", "singular", "--to", target, "--retries",
+        "1", "--db", str(tmp_path / "s.db")])
+    assert result.exit_code == 1, result.output
+    assert "answer (attempt 1): 500" in result.output
+    assert "answer (attempt 2): 500" in result.output and "(failed)" in result.output
+    assert len(bad_receiver.seen) == 1  # type: ignore[attr-defined]  # one postback, twice
