@@ -57,10 +57,15 @@ def test_pruning_runs_every_n_captures_not_on_every_request(
     serve, store: Store, clock: FakeClock, db_path: Path
 ):
     client = sandbox(serve, store, clock, db_path, max_postbacks=50)
-    for i in range(240):
+    for i in range(200):
+        client.get(f"/pb/n?i={i}")
+    # a prune runs after capture 200 (200 -> 50), after its answer: wait for it, so the
+    # captures below cannot race it
+    assert eventually(lambda: client.get("/api/health").json["pruned"]) == 150
+    for i in range(200, 240):
         client.get(f"/pb/n?i={i}")
     health = client.get("/api/health").json
-    # prunes ran after capture 200 (200 -> 50); the 40 since then are waiting for the next one
+    # the 40 since then are waiting for the next prune
     assert health == {**health, "postbacks": 90, "pruned": 150}
     assert capture_ids(client)[0] == 151
 
