@@ -8,10 +8,10 @@ sandbox promises.
 
 PostgreSQL for a ``postgresql://`` URL: a bounded pool of connections per process, lent to a
 thread for one statement or one transaction, through ``pg_connection.py``, which lets the
-repositories' SQL run unchanged, and the schema of
-``pg_schema.py``; no file beside the database (no checkpointer, disk-full reserve or health
-files; channel-settings changes are announced with NOTIFY, ``pg_settings_version.py``).
-See docs/architecture.md, "Two databases, one store".
+repositories' SQL run unchanged, and the schema of ``pg_schema.py``. No file beside the
+database (no checkpointer, disk-full reserve or health file); channel-settings changes are
+announced with NOTIFY (``pg_settings_version.py``). See docs/architecture.md, "Two databases,
+one store".
 """
 
 from __future__ import annotations

@@ -243,7 +243,8 @@ class GroupWriter:
 
 def _run_all(conn: sqlite3.Connection, pairs: list[tuple[Work, Outcome]]) -> None:
     """Run the works in order; neighbours that name the same ``together`` function go through
-    it in one call (a group's captures: one round trip on PostgreSQL, ``write_captures``)."""
+    it in one call (a group's captures: one PostgreSQL round trip, ``CaptureInsert.together``).
+    """
     start = 0
     while start < len(pairs):
         together = getattr(pairs[start][0], TOGETHER, None)
