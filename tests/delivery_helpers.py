@@ -7,7 +7,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from sandbox.clock import Clock
-from sandbox.delivery.engine import Engine, Stats
+from sandbox.delivery.engine import Engine, NetworkDelivery, Stats
 from sandbox.delivery.log import DeliveryLog
 from sandbox.delivery.pacing import Pacer
 from sandbox.delivery.plan import Planned
@@ -108,11 +108,11 @@ def planned(item: RenderedPostback, profile: Profile | None = None) -> Planned:
 def deliver(
     store: Store, clock: Clock, items: Sequence[Planned], *, policy: Policy | None = None,
     concurrency: int = 1, timeout: float = 2.0, speed: float | None = None,
-    run_id: int | None = None,
+    run_id: int | None = None, per_network: Mapping[str, NetworkDelivery] | None = None,
 ) -> Stats:
     log = DeliveryLog(store, run_id=run_id)
     engine = Engine(log, clock, policy=policy or Policy(jitter=0.0), concurrency=concurrency,
-                    timeout=timeout)
+                    timeout=timeout, per_network=per_network)
     return asyncio.run(engine.run(list(items), Pacer(clock, speed)))
 
 

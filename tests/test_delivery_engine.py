@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sandbox.clock import FakeClock
+from sandbox.delivery.engine import NetworkDelivery
 from sandbox.delivery.http import RequestError, target
 from sandbox.delivery.plan import map_target
 from sandbox.delivery.policy import Policy
@@ -242,3 +243,34 @@ def test_target_agrees_with_urlsplit(url: str) -> None:
     port = default_port if expected_port is None else expected_port
     assert (address.host, address.port) == (parts.hostname, port)
     assert (address.raw_path, address.raw_query_string) == (parts.path or "/", parts.query)
+
+
+def test_a_network_delivers_with_its_own_habits(
+    plain: ScriptedServer, store: Store, clock: FakeClock
+) -> None:
+    """Branch's habit: answers are final (a 500 is not retried), a timeout is retried, and the
+    network's own timeout applies; the run's policy stays for the other networks."""
+    branch = NetworkDelivery(Policy(attempts=3, statuses=False, base=2, jitter=0), 0.2)
+    plain.answer(Answer(500))
+    deliver(store, clock, [planned(postback(f"{plain.url}/pb/br"))], timeout=5.0,
+            per_network={"net": branch})
+    assert statuses(store, only_delivery(store)["id"]) == [500] and clock.sleeps == []
+    plain.answer(Answer(200, delay=1.0), Answer(200))
+    deliver(store, clock, [planned(postback(f"{plain.url}/pb/br2", seq=2))], timeout=5.0,
+            per_network={"net": branch})
+    attempts = store.deliveries.attempts(store.deliveries.last_id())
+    assert [a.status for a in attempts] == [None, 200]
+    assert attempts[0].error == "timed out after 0.2s" and clock.sleeps == [2.0]
+
+
+def test_a_retry_schedule_is_followed_wait_by_wait(
+    plain: ScriptedServer, store: Store, clock: FakeClock
+) -> None:
+    """Singular's habit: on a 5xx, retries after 1, 5, 15, 30 and 60 minutes."""
+    singular = NetworkDelivery(Policy(attempts=6, jitter=0,
+                                      schedule=(60.0, 300.0, 900.0, 1800.0, 3600.0)), 5.0)
+    plain.answer(Answer(503))
+    deliver(store, clock, [planned(postback(f"{plain.url}/pb/sg"))],
+            per_network={"net": singular})
+    assert clock.sleeps == [60.0, 300.0, 900.0, 1800.0, 3600.0]
+    assert statuses(store, only_delivery(store)["id"]) == [503] * 6

@@ -108,3 +108,14 @@ def test_retry_after_replaces_the_backoff_and_is_capped() -> None:
     rng = random.Random(1)
     assert policy.wait(1, rng, retry_after=30.0) == 30.0
     assert policy.wait(3, rng, retry_after=10 * RETRY_AFTER_CAP) == RETRY_AFTER_CAP
+
+
+def test_answers_can_be_final_and_only_transport_failures_retried() -> None:
+    policy = Policy(statuses=False)
+    assert not policy.retries(500, None) and not policy.retries(429, None)
+    assert policy.retries(None, "timeout") and policy.retries(None, "connect")
+
+
+def test_an_explicit_schedule_replaces_the_backoff_and_its_last_wait_repeats() -> None:
+    policy = Policy(schedule=(60.0, 300.0, 900.0), jitter=0, base=1, max=2)
+    assert [policy.wait(n, random.Random(0)) for n in range(1, 6)] == [60, 300, 900, 900, 900]

@@ -140,8 +140,9 @@ def test_minimal_scenario_gets_documented_defaults() -> None:
     assert schema["campaign"]["properties"]["lookback"]["properties"]["click"]["default"] == "7d"
     assert scenario.users.retention.d1 == schema["retention"]["properties"]["d1"]["default"]
     assert scenario.users.gaid_zeroed == schema["users"]["properties"]["gaid_zeroed"]["default"]
-    assert scenario.delivery.retry.attempts == (
-        schema["delivery"]["properties"]["retry"]["properties"]["attempts"]["default"])
+    assert schema["delivery"]["properties"]["retry"] == {"$ref": "#/$defs/retry"}
+    assert scenario.delivery.retry.attempts == schema["retry"]["properties"]["attempts"]["default"]
+    assert scenario.delivery.retry.statuses is schema["retry"]["properties"]["statuses"]["default"]
 
 
 def test_scenario_section_shapes_for_delivery() -> None:

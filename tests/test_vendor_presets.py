@@ -140,3 +140,20 @@ def test_each_preset_renders_no_macro_text(scenario: str):
     """No vendor macro is left unread on the wire."""
     for postback in render_run(load_scenario(resolve_scenario(scenario))):
         assert not re.search(r"\$\{|<#|\{[A-Za-z]", postback.url), postback.url
+
+
+def test_each_preset_delivers_with_its_vendors_habits(tmp_path):
+    """Branch waits 2 s and retries timeouts only; Singular retries 5xx after 1, 5, 15, 30 and
+    60 minutes; a network's own delivery: wins over its preset's."""
+    branch = load_scenario(resolve_scenario("branch-style")).networks[0]
+    assert branch.timeout == 2.0 and branch.retry is not None
+    assert branch.retry.statuses is False and branch.retry.attempts == 3
+    singular = load_scenario(resolve_scenario("singular-style")).networks[0]
+    assert singular.retry is not None and singular.retry.schedule == (
+        60.0, 300.0, 900.0, 1800.0, 3600.0) and singular.retry.attempts == 6
+    assert 500 in singular.retry.on_status and 429 not in singular.retry.on_status
+    text = resolve_scenario("branch-style").read_text(encoding="utf-8").replace(
+        "    preset: branch\n", "    preset: branch\n    delivery: {timeout: 9s}\n", 1)
+    (tmp_path / "b.yaml").write_text(text, encoding="utf-8")
+    own = load_scenario(tmp_path / "b.yaml").networks[0]
+    assert own.timeout == 9.0 and own.retry is None  # the run's retry policy applies

@@ -12,7 +12,7 @@ import asyncio
 import itertools
 import random
 import statistics
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -102,15 +102,35 @@ def click_to_install(postback: Any) -> float | None:
     return round(float(postback.scheduled_at) - float(click_time), 3)
 
 
+@dataclass(frozen=True)
+class NetworkDelivery:
+    """A network's own retry policy and per-attempt timeout (its ``delivery:``, or its
+    preset's habits), over the run's."""
+
+    policy: Policy
+    timeout: float
+
+
+def per_network(networks: Iterable[Any], policy: Policy, timeout: float
+                ) -> dict[str, NetworkDelivery]:
+    """The networks that deliver otherwise than the run: their policy and timeout."""
+    return {network.name: NetworkDelivery(
+                policy if network.retry is None else Policy.from_scenario(network.retry),
+                timeout if network.timeout is None else network.timeout)
+            for network in networks if network.retry is not None or network.timeout is not None}
+
+
 class Engine:
     def __init__(
         self, log: DeliveryLog, clock: Clock, *, policy: Policy, concurrency: int,
         timeout: float, seed: int = 0,
         on_progress: Callable[[Stats], None] | None = None,
+        per_network: Mapping[str, NetworkDelivery] | None = None,
     ) -> None:
         self.log = log
         self.clock = clock
         self.policy = policy
+        self.per_network = per_network or {}
         self.concurrency = concurrency
         self.timeout = timeout
         self.rng = random.Random(f"{seed}:jitter")
@@ -156,14 +176,17 @@ class Engine:
     async def _deliver(self, sender: Sender, item: Planned) -> None:
         key = next(self._keys)
         record = delivery_record(item, self.log.run_id)
-        policy, clock = self.policy, self.clock
+        own = self.per_network.get(item.postback.network)
+        policy = self.policy if own is None else own.policy
+        timeout = None if own is None else own.timeout
+        clock = self.clock
         number, state = 0, "pending"
         while state in ("pending", "retrying"):
             number += 1
             at = clock.now()
             signed = sign(item.profile, item.request, message_id=item.postback.postback_id,
                           at=at)
-            sent = await sender.send(signed)
+            sent = await sender.send(signed, timeout=timeout)
             retry = number < policy.attempts and policy.retries(sent.status, sent.error_kind)
             state = state_after(sent, retry=retry)
             wait = 0.0

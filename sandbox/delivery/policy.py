@@ -3,8 +3,10 @@
 Retried: transport failures (timeouts, refused or reset connections, garbled answers) and the
 statuses in ``on_status`` (default 408, 429 and every 5xx). Other answers are final: 2xx is
 delivered, anything else failed. The wait grows ``base``, ``2*base``, ``4*base``... up to
-``max`` (``fixed``: always ``base``), each scaled by a random factor in ``1 +/- jitter``. A
-``Retry-After`` answer (seconds or an HTTP date) replaces the computed wait.
+``max`` (``fixed``: always ``base``), or follows an explicit ``schedule`` (Singular's 1, 5, 15,
+30, 60 minutes), each scaled by a random factor in ``1 +/- jitter``. ``statuses=False`` makes
+every answer final (Branch retries timeouts only). A ``Retry-After`` answer (seconds or an
+HTTP date) replaces the computed wait.
 """
 
 from __future__ import annotations
@@ -29,13 +31,18 @@ class Policy:
     max: float = 60.0
     jitter: float = 0.1
     on_status: frozenset[int] = frozenset()
+    statuses: bool = True  # False: answers are final, only transport failures are retried
+    schedule: tuple[float, ...] = ()  # explicit waits before each retry (the last repeats)
 
     @classmethod
     def from_scenario(cls, retry: RetryPolicy) -> Policy:
         return cls(attempts=retry.attempts, backoff=retry.backoff, base=retry.base,
-                   max=retry.max, jitter=retry.jitter, on_status=frozenset(retry.on_status))
+                   max=retry.max, jitter=retry.jitter, on_status=frozenset(retry.on_status),
+                   statuses=retry.statuses, schedule=retry.schedule)
 
     def retries_status(self, status: int) -> bool:
+        if not self.statuses:
+            return False
         if self.on_status:
             return status in self.on_status
         return status in DEFAULT_RETRY_STATUSES or 500 <= status <= 599
@@ -48,6 +55,8 @@ class Policy:
 
     def nominal_wait(self, failed_attempts: int) -> float:
         """The wait after the ``failed_attempts``-th failure, before jitter."""
+        if self.schedule:
+            return self.schedule[min(failed_attempts, len(self.schedule)) - 1]
         if self.backoff == "fixed":
             return min(self.base, self.max)
         exponent = min(failed_attempts - 1, 62)

@@ -18,7 +18,7 @@ from typing import Any
 from sandbox.capture.channels import parse_answer
 from sandbox.clock import Clock, iso_utc
 from sandbox.delivery.chaos import ChaosMonkey, is_active
-from sandbox.delivery.engine import Engine, Stats
+from sandbox.delivery.engine import Engine, Stats, per_network
 from sandbox.delivery.log import DeliveryLog
 from sandbox.delivery.pacing import Pacer, check_speed
 from sandbox.delivery.plan import Planned, check_target_base, plan, signing_profiles
@@ -136,6 +136,8 @@ class ScenarioRun:
         total = len(items) if isinstance(items, list) else None
         log = DeliveryLog(self.store, run_id=run_id)
         engine = Engine(log, self.clock, policy=self.policy, concurrency=self.concurrency,
+                        per_network=per_network(self.scenario.networks, self.policy,
+                                                self.timeout),
                         timeout=self.timeout, seed=self.seed, on_progress=on_progress)
         started = self.clock.monotonic()
         state = "interrupted"

@@ -39,17 +39,19 @@ class Sender:
         self.timeout = timeout
         self._slots = asyncio.Semaphore(concurrency)
 
-    async def send(self, request: OutgoingRequest) -> Sent:
+    async def send(self, request: OutgoingRequest, *, timeout: float | None = None) -> Sent:
+        """Send one attempt; ``timeout`` (seconds) over the sender's own."""
+        limit = self.timeout if timeout is None else timeout
         async with self._slots:
             started = self.clock.monotonic()
             try:
                 answer = await exchange(request.method, request.url, request.headers,
-                                        request.body, timeout=self.timeout,
+                                        request.body, timeout=limit,
                                         body_limit=SNIPPET_BYTES)
             except RequestError as exc:
                 return self._failed(started, str(exc), "request")
             except TimeoutError:
-                return self._failed(started, f"timed out after {self.timeout:g}s", "timeout")
+                return self._failed(started, f"timed out after {limit:g}s", "timeout")
             except aiohttp.ClientConnectorError as exc:
                 if isinstance(exc.os_error, ConnectionRefusedError):
                     return self._failed(started, "connection refused", "connect")

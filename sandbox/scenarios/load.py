@@ -35,11 +35,10 @@ from sandbox.scenarios.model import (
     Network,
     Purchases,
     Retention,
-    RetryPolicy,
     Scenario,
     UserModel,
 )
-from sandbox.scenarios.networks import NetworkBuilder, parse_duration
+from sandbox.scenarios.networks import NetworkBuilder, parse_duration, retry_policy
 from sandbox.scenarios.skan_section import skan_config
 
 DEFAULT_FUNNEL = (
@@ -273,13 +272,7 @@ class _Builder(NetworkBuilder):
             timeout=parse_duration(raw.get("timeout", "5s")),
             rate=raw.get("rate"),
             allow_failed=bool(raw.get("allow_failed", False)),
-            retry=RetryPolicy(
-                attempts=int(retry.get("attempts", 3)), backoff=retry.get("backoff", "exponential"),
-                base=parse_duration(retry.get("base", "1s")),
-                max=parse_duration(retry.get("max", "60s")),
-                jitter=float(retry.get("jitter", 0.1)),
-                on_status=tuple(retry.get("on_status", ())),
-            ),
+            retry=retry_policy(retry),
         )
 
     def chaos(self, raw: Mapping[str, Any]) -> Chaos:
@@ -329,3 +322,4 @@ def app_from_data(raw: Mapping[str, Any]) -> App:
         android_package=android["package"] if android else None,
         event_tokens=raw.get("event_tokens", {}),
     )
+

@@ -115,6 +115,8 @@ class Network:
     event_names: Mapping[str, str] = field(default_factory=dict)
     signing: Mapping[str, Any] = field(default_factory=lambda: {"kind": "none"})
     campaigns: tuple[Campaign, ...] = ()
+    timeout: float | None = None  # over the scenario's delivery.timeout
+    retry: RetryPolicy | None = None  # over the scenario's delivery.retry
 
     def template_for(self, event_name: str) -> PostbackTemplate | None:
         """The template an event is sent with, or None when this network does not get it."""
@@ -131,6 +133,8 @@ class RetryPolicy:
     max: float = 60.0
     jitter: float = 0.1
     on_status: tuple[int, ...] = ()
+    statuses: bool = True  # False: only timeouts and connection errors are retried
+    schedule: tuple[float, ...] = ()  # explicit waits before each retry (the last repeats)
 
 
 @dataclass(frozen=True)

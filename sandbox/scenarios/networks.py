@@ -17,7 +17,7 @@ from sandbox.scenarios.distributions import Weighted
 from sandbox.scenarios.geo import COUNTRIES
 from sandbox.scenarios.macro_catalogue import stable_token
 from sandbox.scenarios.macros import BodyTemplate, TemplateError, TextTemplate
-from sandbox.scenarios.model import App, Campaign, Network
+from sandbox.scenarios.model import App, Campaign, Network, RetryPolicy
 from sandbox.scenarios.postback_template import PostbackTemplate
 from sandbox.scenarios.presets import PRESETS, preset_url
 from sandbox.scenarios.url_template import UrlTemplate
@@ -135,7 +135,7 @@ class NetworkBuilder:
             install=install, event=event, events=events, send_events=send,
             event_names={**preset.event_names, **raw.get("event_names", {})},
             signing=raw.get("signing", {"kind": "none"}),
-            campaigns=campaigns,
+            campaigns=campaigns, **network_delivery(raw.get("delivery", preset.delivery)),
         )
 
     def send_events(
@@ -280,3 +280,23 @@ def _translate_body(body: Any, dialect: str) -> Any:
     if isinstance(body, list):
         return [_translate_body(value, dialect) for value in body]
     return body
+
+
+def network_delivery(raw: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A network's own ``delivery:`` (or its preset's habit) as Network fields."""
+    if not raw:
+        return {}
+    timeout = raw.get("timeout")
+    return {"timeout": None if timeout is None else parse_duration(timeout),
+            "retry": retry_policy(raw["retry"]) if "retry" in raw else None}
+
+
+def retry_policy(raw: Mapping[str, Any]) -> RetryPolicy:
+    """A ``retry:`` mapping (the scenario's delivery, a network's, a preset's habit)."""
+    return RetryPolicy(
+        attempts=int(raw.get("attempts", 3)), backoff=raw.get("backoff", "exponential"),
+        base=parse_duration(raw.get("base", "1s")), max=parse_duration(raw.get("max", "60s")),
+        jitter=float(raw.get("jitter", 0.1)), on_status=tuple(raw.get("on_status", ())),
+        statuses=bool(raw.get("statuses", True)),
+        schedule=tuple(parse_duration(wait) for wait in raw.get("schedule", ())),
+    )

@@ -22,6 +22,7 @@ class Preset:
     dialect: str = "sandbox"  # the macro syntax its templates are written in (dialects.py)
     event_names: dict[str, str] = field(default_factory=dict)  # the vendor's names for events
     habits: str = ""  # how the vendor delivers (its docs), for docs/scenarios.md
+    delivery: dict[str, Any] | None = None  # those habits as a network's `delivery:`
 
 
 APPSFLYER = Preset(
@@ -137,6 +138,7 @@ BRANCH = Preset(
         "af_content_view": "view_item", "af_share": "share", "af_rate": "rate",
     },
     habits="GET or POST; waits 2 s for an answer and retries timeouts only, not error codes",
+    delivery={"timeout": "2s", "retry": {"attempts": 3, "statuses": False}},
 )
 
 SINGULAR = Preset(
@@ -159,6 +161,8 @@ SINGULAR = Preset(
     dialect="singular",
     habits="GET templates to networks; on a 5xx retries up to 5 times, after 1, 5, 15, 30 "
     "and 60 minutes",
+    delivery={"retry": {"attempts": 6, "on_status": list(range(500, 600)),
+                        "schedule": ["1m", "5m", "15m", "30m", "60m"]}},
 )
 
 KOCHAVA = Preset(
