@@ -130,3 +130,19 @@ def test_an_endpoint_that_keeps_failing_exits_1(bad_receiver: ThreadingHTTPServe
     assert "answer (attempt 1): 500" in result.output
     assert "answer (attempt 2): 500" in result.output and "(failed)" in result.output
     assert len(bad_receiver.seen) == 1  # type: ignore[attr-defined]  # one postback, twice
+
+
+def test_a_profile_reads_its_secret_from_the_environment_and_names_its_mistakes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    profile = tmp_path / "p.yaml"
+    profile.write_text("kind: query_token\ntoken: {env: SEND_TEST_TOKEN}\n", encoding="utf-8")
+    args = ["send", "install", "--preset", "adjust", "--to", "http://127.0.0.1:9/pb",
+            "--profile", str(profile), "--dry-run"]
+    monkeypatch.delenv("SEND_TEST_TOKEN", raising=False)
+    missing = CliRunner().invoke(main, args)
+    assert missing.exit_code == 2
+    assert f"--profile {profile}: profile.token: environment variable SEND_TEST_TOKEN" in (
+        missing.output)
+    monkeypatch.setenv("SEND_TEST_TOKEN", "from-env")
+    signed = CliRunner().invoke(main, args)
+    assert signed.exit_code == 0 and "token=from-env" in signed.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import yaml
 from sandbox.errors import ConfigError
 from sandbox.scenarios.presets import PRESETS
 from sandbox.settings import DEFAULT_DB, Settings
+from sandbox.signing import parse_profile
 
 Decorator = Callable[[Any], Any]
 
@@ -52,4 +54,8 @@ def read_profile(path: Path | None) -> dict[str, Any] | None:
     if not isinstance(data, dict) or "kind" not in data:
         raise ConfigError(f"--profile {path}: expected a mapping with a 'kind' (hmac, "
                           "query_token, header_token, standard_webhooks)", field="profile")
+    try:
+        parse_profile(data, env=os.environ, where="profile")
+    except ConfigError as exc:
+        raise ConfigError(f"--profile {path}: {exc.message}", field="profile") from None
     return data

@@ -9,6 +9,7 @@ retries asked for); 2 usage or configuration error.
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -70,7 +71,7 @@ def send(kind: str, event: str | None, preset: str, to: str | None, channel: str
         signing=read_profile(profile), attempts=retries + 1, timeout=timeout,
         at=SystemClock().now().timestamp())
     scenario, postback = one_postback(shot)
-    profiles = signing_profiles(scenario, {})
+    profiles = signing_profiles(scenario, os.environ)  # a secret may be {env: NAME}
     item = next(plan([postback], profiles))
     click.echo(f"{kind} postback, preset {preset} (seed {shot.seed}):")
     if dry_run:
