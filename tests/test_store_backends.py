@@ -5,6 +5,7 @@ language's JSON conditions are SQLite's alone so far)."""
 from __future__ import annotations
 
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
@@ -15,6 +16,7 @@ from sandbox.capture.record import InboundRequest, build_record
 from sandbox.errors import ConfigError
 from sandbox.store import SCHEMA_VERSION, Store
 from sandbox.store.captures import CaptureFilter, write_capture, write_numbered
+from tests.postgres import PostgresServer
 
 RECEIVED = "2026-12-04T10:00:00.000001Z"
 OK = Answer(200, {}, None, 0)
@@ -136,8 +138,9 @@ def test_a_failing_work_among_captures_sinks_only_itself(store: Store):
     assert store.captures.count(CaptureFilter(channel="n")) == 3
 
 
-def test_threads_share_a_bounded_pool(postgres_url: str):
+def test_threads_share_a_bounded_pool(postgres: PostgresServer):
     """Many threads, at most connection_limit connections: a statement waits for a free one."""
+    postgres_url = postgres.create_database(f"t_pool_{uuid.uuid4().hex[:8]}")
     store = Store(postgres_url + "?connection_limit=2&pool_timeout=20")
     try:
         def read(n: int) -> int:
@@ -159,5 +162,5 @@ def test_threads_share_a_bounded_pool(postgres_url: str):
                                     "pool_timeout=-1"])
 def test_a_bad_pool_option_names_itself(postgres_url: str, option: str):
     with pytest.raises(ConfigError) as raised:
-        Store(f"{postgres_url}?{option}")
+        Store(f"{postgres_url}{'&' if '?' in postgres_url else '?'}{option}")
     assert option.split("=")[0] in raised.value.message and "expected" in raised.value.message
