@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.scenarios.macro_catalogue import CATALOGUE, iso, mmp_datetime
+from sandbox.scenarios.macro_catalogue import CATALOGUE
 from sandbox.scenarios.macros import (
     BodyTemplate,
     TemplateError,
@@ -18,6 +18,7 @@ from sandbox.scenarios.macros import (
     compile_text,
     to_text,
 )
+from sandbox.scenarios.time_text import iso, mmp_datetime
 from sandbox.scenarios.url_template import UrlTemplate, url_value
 from tests.scenario_helpers import sample_context
 

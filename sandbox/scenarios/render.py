@@ -15,11 +15,12 @@ from typing import IO, Any
 from sandbox.compact_json import compact_json
 from sandbox.scenarios.generate import TrafficGenerator
 from sandbox.scenarios.journey import AppEvent, Journey
-from sandbox.scenarios.macro_catalogue import MacroContext, iso
+from sandbox.scenarios.macro_catalogue import MacroContext
 from sandbox.scenarios.model import Scenario
 from sandbox.scenarios.numbered_lines import NumberedLines, uses_postback_id
 from sandbox.scenarios.postback_template import PostbackTemplate
 from sandbox.scenarios.render_plan import Plan, json_str
+from sandbox.scenarios.time_text import iso
 from sandbox.scenarios.url_template import UrlRenderer
 
 _str = json_str

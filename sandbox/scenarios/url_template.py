@@ -16,14 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sandbox.scenarios.journey import ZERO_UUID
-from sandbox.scenarios.macro_catalogue import (
-    EVENT_SCOPED,
-    INLINE,
-    OBJECT_VALUED,
-    MacroContext,
-    iso_url,
-    mmp_datetime_url,
-)
+from sandbox.scenarios.macro_catalogue import EVENT_SCOPED, INLINE, OBJECT_VALUED, MacroContext
 from sandbox.scenarios.macros import (
     Compiled,
     MacroRef,
@@ -34,6 +27,7 @@ from sandbox.scenarios.macros import (
     render_pair,
     to_text,
 )
+from sandbox.scenarios.time_text import iso_url, mmp_datetime_url
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]*")
 _ENCODED: dict[str, str] = {}
