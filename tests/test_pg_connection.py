@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.store.pg_connection import redact, to_psycopg
+from sandbox.store.pg_connection import pool_settings, redact, to_psycopg
 
 plain = st.text(alphabet="abc =(),?%", max_size=8)
 literal = st.text(alphabet="ab ?%'", max_size=6).map(lambda s: "'" + s.replace("'", "''") + "'")
@@ -31,3 +31,11 @@ def test_a_password_never_shows(password: str):
     assert shown == "postgresql://sandbox:***@db.example:5432/sandbox"
     assert redact("postgresql://sandbox@db.example/sandbox") == (
         "postgresql://sandbox@db.example/sandbox")
+
+
+def test_pool_options_are_taken_out_and_the_rest_kept_as_libpq_reads_it():
+    settings = pool_settings("postgresql://u@h/db?connection_limit=3&options=-c%20search_path%3Ds"
+                             "&pool_timeout=2.5&sslmode=disable")
+    assert (settings.limit, settings.timeout) == (3, 2.5)
+    assert settings.url == "postgresql://u@h/db?options=-c%20search_path%3Ds&sslmode=disable"
+    assert pool_settings("postgresql://u@h/db").url == "postgresql://u@h/db"

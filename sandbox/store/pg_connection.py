@@ -21,7 +21,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg.pq import TransactionStatus
@@ -258,7 +258,8 @@ def pool_settings(url: str) -> PoolSettings:
             timeout = _positive(name, value, float)
         else:
             kept.append((name, value))
-    return PoolSettings(urlunsplit(parts._replace(query=urlencode(kept))), limit, timeout)
+    query = urlencode(kept, quote_via=quote)  # %20 for a space: libpq reads no '+'
+    return PoolSettings(urlunsplit(parts._replace(query=query)), limit, timeout)
 
 
 def _positive(name: str, value: str, kind: Callable[[str], T]) -> T:
