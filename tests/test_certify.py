@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from sandbox.cli import main
 from sandbox.clock import FakeClock
 from sandbox.delivery.certify import Certification, certify
+from sandbox.delivery.certify_cases import Exchange, next_step
 from sandbox.delivery.certify_report import report_html
 from sandbox.remote.process import RunningServer
 from sandbox.scenarios.one_shot import OneShot
@@ -130,3 +131,20 @@ def test_the_report_escapes_what_it_shows(bad_receiver: ThreadingHTTPServer, sto
     html = report_html(done)
     assert "<script" not in html and "&lt;script&gt;window.__pwned=1" in html
     assert "Content-Security-Policy" in html and "default-src 'none'" in html
+
+
+def test_what_a_real_mmp_does_next_follows_its_retry_rule():
+    """One rule: the delivery policy's, with the preset's habits (Branch retries timeouts
+    only, Singular 5xx only, the rest 408, 429 and 5xx)."""
+    def after(preset: str, status: int | None) -> str:
+        error = None if status is not None else "timed out after 5s"
+        return next_step(Exchange("GET", "u", None, status, 1.0, error, 1), preset)
+
+    assert after("appsflyer", 500).startswith("retries later")
+    assert after("appsflyer", 429).startswith("retries later")
+    assert after("appsflyer", 404).startswith("gives up")
+    assert after("branch", 500).startswith("gives up") and after("branch", None).startswith(
+        "retries")
+    assert after("singular", 503).startswith("retries later")
+    assert after("singular", 429).startswith("gives up")
+    assert after("kochava", 200) == "marks it delivered and moves on"

@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sandbox.delivery.policy import Policy
+from sandbox.scenarios.networks import retry_policy
 from sandbox.scenarios.one_shot import OneShot
 from sandbox.scenarios.presets import PRESETS
 
@@ -58,17 +60,24 @@ def ok(status: int | None) -> bool:
     return status is not None and 200 <= status < 300
 
 
+def mmp_policy(preset: str) -> Policy:
+    """How the preset's MMP retries: its delivery habit, else the sandbox's default policy."""
+    habit = (PRESETS[preset].delivery or {}).get("retry")
+    return Policy() if habit is None else Policy.from_scenario(retry_policy(habit))
+
+
 def next_step(exchange: Exchange, preset: str) -> str:
-    """What the MMP does after this answer (its habits from the vendor's docs)."""
+    """What the MMP does after this answer: the retry rule is the delivery policy's
+    (``policy.py``), with the preset's habits where it has them."""
     habits = PRESETS[preset].habits
     later = f" ({habits})" if habits else ""
     if ok(exchange.status):
         return "marks it delivered and moves on"
+    if not mmp_policy(preset).retries(exchange.status, None):
+        return (f"gives up: {exchange.status} is not retried{later}, so the postback is lost")
     if exchange.status is None:
         return f"retries: no answer ({exchange.error}){later}"
-    if exchange.status in (408, 429) or exchange.status >= 500:
-        return f"retries later{later}"
-    return "gives up: a 4xx is not retried, so the postback is lost"
+    return f"retries later{later}"
 
 
 def accepted(exchanges: Sequence[Exchange], preset: str) -> Verdict:

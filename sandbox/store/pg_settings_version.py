@@ -39,7 +39,6 @@ class NotifiedSettingsVersion:
         self._numbers = itertools.count(1)  # next() is atomic: no increment is lost
         self._version = 0
         self._listening = False
-        self._started = False
         self._start_lock = threading.Lock()
         self._stop = threading.Event()
         self._wake = f"sandbox_stop_{uuid.uuid4().hex}"  # this process's own channel
@@ -48,7 +47,7 @@ class NotifiedSettingsVersion:
     @property
     def shared(self) -> bool:
         """Whether a cached read may be trusted: the listener hears every change."""
-        if not self._started:
+        if self._thread is None:
             self._start()
         return self._listening
 
@@ -72,9 +71,8 @@ class NotifiedSettingsVersion:
 
     def _start(self) -> None:
         with self._start_lock:
-            if self._started or self._stop.is_set():
+            if self._thread is not None or self._stop.is_set():
                 return
-            self._started = True
             self._thread = threading.Thread(target=self._listen, name="sandbox-settings-listen",
                                             daemon=True)
             self._thread.start()
